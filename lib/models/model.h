@@ -1,0 +1,147 @@
+// The networks of the paper, run on explicit parameter maps.
+//
+// Model describes one architecture instance (VGG-13 or ResNet-18 at a width
+// multiplier, for a given input channel count and class count; the spatial
+// size is free thanks to global average pooling). Model::Forward runs the
+// network on any ParamMap, so interpolated, permuted or trained-midpoint
+// parameters are evaluated by the same code; autograd flows into whichever
+// tensors of the map require grad. Model::Init builds a fresh map from the
+// torch::nn modules in modules.h (PyTorch's default initialisation).
+//
+// Map layout (also the checkpoint format). Every conv has no bias and is
+// followed by BatchNorm; "<p>" below is a conv-BN prefix with entries
+//   <p>.conv.weight [out, in, k, k]
+//   <p>.bn.weight, <p>.bn.bias, <p>.bn.running_mean, <p>.bn.running_var [out]
+// VGG-13 (the paper authors' form): features.0 .. features.9, conv3x3-BN-ReLU
+//   with channels 64,64,128,128,256,256,512,512,512,512 (x width), stride 2
+//   at features.1, .3, .5, .7; then global average pooling and
+//   head.weight [K, C], head.bias [K].
+// ResNet-18 (CIFAR variant): stem (conv3x3, 64), then layer1..layer4 with two
+//   BasicBlocks each: layerL.B.conv1 / layerL.B.conv2 (conv3x3-BN), and
+//   layerL.0.shortcut (conv1x1-BN) where the shape changes; channels
+//   64,128,256,512 (x width), strides 1,2,2,2; global average pooling; head.
+#ifndef LIB_MODELS_MODEL_H_
+#define LIB_MODELS_MODEL_H_
+
+#include <torch/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/models/param_map.h"
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+// How BatchNorm layers behave in a forward pass.
+enum class BnMode {
+  // Use the running statistics in the map (evaluation).
+  kEval,
+  // Batch statistics; update the map's running statistics in place with
+  // momentum 0.1 (ordinary training).
+  kTrain,
+  // Batch statistics; running statistics untouched (training a path point,
+  // whose interpolated statistics mean nothing).
+  kBatchStats,
+  // Batch statistics; add each BN input's per-channel sums to a
+  // BnAccumulator (exact BatchNorm reset, lib/paths/bn_reset.h).
+  kAccumulate,
+};
+
+// Per-channel sums of BatchNorm inputs over a pass.
+struct BnAccumulator {
+  struct Sums {
+    torch::Tensor sum;     // [C], float64
+    torch::Tensor sum_sq;  // [C], float64
+    int64_t count = 0;     // N * H * W values per channel
+  };
+  std::map<std::string, Sums> by_layer;  // Key: BN prefix, e.g. "stem.bn".
+};
+
+// Receives named intermediate activations (post-ReLU, [N, C, H, W]) for
+// permutation matching.
+using ActivationSink =
+    std::function<void(const std::string& point, const torch::Tensor& value)>;
+
+struct ForwardOptions {
+  BnMode bn = BnMode::kEval;
+  BnAccumulator* accumulator = nullptr;  // Required for kAccumulate.
+  const ActivationSink* sink = nullptr;  // Optional.
+};
+
+struct ForwardOutput {
+  torch::Tensor logits;    // [N, K]
+  torch::Tensor features;  // [N, C] after global average pooling.
+};
+
+// A set of channels that can be permuted together without changing the
+// function: the output channels of some layers and the input channels of
+// the layers that read them. VGG: one group per conv layer. ResNet: one
+// group per residual stream (shared across the skip connections) and one
+// per block's inner channels.
+struct PermutationGroup {
+  std::string name;
+  int64_t size = 0;
+  // (parameter name, axis) pairs indexed by this group's channels.
+  std::vector<std::pair<std::string, int>> axes;
+  // Activation points (ActivationSink names) whose channels are this group.
+  std::vector<std::string> activations;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // Validates the spec (arch, width) and builds the description.
+  static absl::StatusOr<std::unique_ptr<Model>> Create(const ModelSpec& spec,
+                                                       int in_channels,
+                                                       int num_classes);
+
+  // A fresh parameter map from torch::manual_seed(seed) and the torch::nn
+  // modules' default initialisation.
+  virtual ParamMap Init(int64_t seed) const = 0;
+
+  virtual ForwardOutput Forward(const ParamMap& params, const torch::Tensor& x,
+                                const ForwardOptions& options) const = 0;
+
+  // Convenience: logits in the given BN mode.
+  torch::Tensor Logits(const ParamMap& params, const torch::Tensor& x,
+                       BnMode bn) const;
+
+  // Names of the BatchNorm layers ("<p>.bn"), in forward order.
+  virtual std::vector<std::string> BatchNormLayers() const = 0;
+
+  virtual std::vector<PermutationGroup> PermutationGroups() const = 0;
+
+  // Names of the final linear layer's entries (LLR replaces these).
+  std::vector<std::string> HeadNames() const {
+    return {"head.bias", "head.weight"};
+  }
+
+  // Floating-point operations (2 x multiply-adds of convs and the head) of a
+  // forward pass of one image of size height x width.
+  virtual double ForwardFlops(int64_t height, int64_t width) const = 0;
+
+  // "vgg13 x0.125 (148,338 parameters)".
+  virtual std::string Describe() const = 0;
+
+  int in_channels() const { return in_channels_; }
+  int num_classes() const { return num_classes_; }
+
+ protected:
+  Model(int in_channels, int num_classes)
+      : in_channels_(in_channels), num_classes_(num_classes) {}
+  int in_channels_;
+  int num_classes_;
+};
+
+// Scales a channel count by the width multiplier (at least 1).
+int64_t ScaledChannels(int64_t channels, double width);
+
+}  // namespace mmc
+
+#endif  // LIB_MODELS_MODEL_H_
