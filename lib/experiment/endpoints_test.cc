@@ -1,0 +1,166 @@
+// Tests for lib/experiment/endpoints.h and run_cache.h: determinism, cache
+// hits, resume after an interruption (bit-identical), NaN handling,
+// corrupted cache files, two trainers of one key at once, key contents.
+#include "lib/experiment/endpoints.h"
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/data/synthetic_sources.h"
+#include "lib/models/param_io.h"
+#include "lib/spec/spec_io.h"
+#include "lib/util/files.h"
+
+namespace mmc {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TempDir(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return JoinPath(dir != nullptr ? dir : "/tmp", name);
+}
+
+class EndpointsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto spec = LoadSpec("specs/smoke/fashion_box.textproto");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    spec_ = *spec;
+    spec_.mutable_dataset()->set_holdout_per_class(10);
+    spec_.mutable_train()->set_epochs(2);
+    dataset_ = *CueDataset::FromSources(
+        spec_.dataset(), SyntheticTrainTest(700, 100, 1, 28, 28, 10, 0),
+        std::nullopt);
+    model_ = std::move(*Model::Create(spec_.model(), 1, 10));
+  }
+
+  TrainedModel Train(const std::string& cache_dir, double c = 0.8) {
+    RunCache cache(TempDir(cache_dir));
+    auto trained = TrainEndpoint(spec_, *model_, *dataset_, c, 0, &cache,
+                                 torch::kCPU, /*progress=*/false);
+    EXPECT_TRUE(trained.ok()) << trained.status();
+    return *trained;
+  }
+
+  Spec spec_;
+  std::shared_ptr<const CueDataset> dataset_;
+  std::unique_ptr<Model> model_;
+};
+
+TEST_F(EndpointsTest, SameSpecSameSeedBitIdentical) {
+  TrainedModel a = Train("det_a");
+  TrainedModel b = Train("det_b");
+  EXPECT_FALSE(a.from_cache);
+  EXPECT_TRUE(ParamsEqual(a.params, b.params));
+  // Training moved the parameters away from the initialisation.
+  EXPECT_GT(MaxAbsDiff(a.params, model_->Init(0)), 1e-3);
+}
+
+TEST_F(EndpointsTest, SecondRequestLoadsFromCache) {
+  TrainedModel a = Train("hit");
+  TrainedModel b = Train("hit");
+  EXPECT_TRUE(b.from_cache);
+  EXPECT_EQ(a.hash, b.hash);
+  EXPECT_TRUE(ParamsEqual(a.params, b.params));
+}
+
+TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
+  TrainedModel straight = Train("resume_straight");
+
+  // A run that dies in its second epoch, after the first epoch's checkpoint.
+  RunCache cache(TempDir("resume_killed"));
+  TrainRequest request;
+  request.key = EndpointKey(spec_, 0.8, 0);
+  request.loop.label = "killed";
+  request.loop.num_samples = dataset_->Size(View::kTrainMix);
+  request.loop.train = spec_.train();
+  request.loop.shuffle_seed = 0;
+  request.loop.progress = false;
+  auto data = std::make_shared<Batch>(
+      dataset_->Materialize(View::kTrainMix, 0, 0.8));
+  request.init = [this] { return model_->Init(0); };
+  const int64_t steps = StepsPerEpoch(request.loop.num_samples,
+                                      spec_.train().batch_size());
+  LossFn real = SupervisedLoss(*model_, data);
+  request.loss = [&](const ParamMap& p, const torch::Tensor& idx,
+                     int64_t step) {
+    if (step == steps + 3) throw std::runtime_error("simulated kill");
+    return real(p, idx, step);
+  };
+  EXPECT_THROW(cache.TrainOrLoad(request), std::runtime_error);
+  const std::string partial = cache.PartialPath(CacheKeyHash(request.key));
+  ASSERT_TRUE(FileExists(partial));
+  EXPECT_EQ(LoadCheckpoint(partial)->metadata.at("epochs_done"), "1");
+
+  // The same command again resumes after epoch 1.
+  TrainedModel resumed = Train("resume_killed");
+  EXPECT_FALSE(resumed.from_cache);
+  EXPECT_TRUE(ParamsEqual(straight.params, resumed.params));
+  EXPECT_FALSE(FileExists(partial));
+}
+
+TEST_F(EndpointsTest, DivergingRunStopsWithEpochAndStepAndCachesNothing) {
+  spec_.mutable_train()->set_lr(1e8);
+  RunCache cache(TempDir("nan"));
+  auto trained = TrainEndpoint(spec_, *model_, *dataset_, 0.8, 0, &cache,
+                               torch::kCPU, false);
+  ASSERT_FALSE(trained.ok());
+  const std::string message(trained.status().message());
+  EXPECT_THAT(message, HasSubstr("theta_C c=0.8 seed=0"));
+  EXPECT_THAT(message, HasSubstr("at epoch 1 of 2, step"));
+  const std::string hash = CacheKeyHash(EndpointKey(spec_, 0.8, 0));
+  EXPECT_FALSE(FileExists(cache.ModelPath(hash)));
+  EXPECT_FALSE(FileExists(cache.PartialPath(hash)));
+}
+
+TEST_F(EndpointsTest, CorruptedCachedModelIsRetrained) {
+  TrainedModel a = Train("corrupt");
+  RunCache cache(TempDir("corrupt"));
+  const std::string path = cache.ModelPath(a.hash);
+  std::string bytes = *ReadFileToString(path);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+  ASSERT_FALSE(LoadCheckpoint(path).ok());
+  TrainedModel b = Train("corrupt");
+  EXPECT_FALSE(b.from_cache);  // Detected, not loaded, retrained.
+  EXPECT_TRUE(ParamsEqual(a.params, b.params));
+  EXPECT_TRUE(LoadCheckpoint(path).ok());
+}
+
+TEST_F(EndpointsTest, TwoTrainersOfOneKeyBothFinishWithSameNumbers) {
+  TrainedModel first, second;
+  std::thread t1([&] { first = Train("concurrent"); });
+  std::thread t2([&] { second = Train("concurrent"); });
+  t1.join();
+  t2.join();
+  EXPECT_TRUE(ParamsEqual(first.params, second.params));
+  // Exactly one trained; the other waited for the lock and loaded.
+  EXPECT_NE(first.from_cache, second.from_cache);
+  RunCache cache(TempDir("concurrent"));
+  EXPECT_TRUE(LoadCheckpoint(cache.ModelPath(first.hash)).ok());
+}
+
+TEST_F(EndpointsTest, KeyCoversTrainingButNotEvaluation) {
+  const std::string base = CacheKeyHash(EndpointKey(spec_, 0.8, 0));
+  Spec other = spec_;
+  other.mutable_dataset()->set_test_limit(17);
+  other.mutable_eval()->set_test_size(3);
+  other.mutable_dataset()->set_data_dir("/elsewhere");
+  EXPECT_EQ(CacheKeyHash(EndpointKey(other, 0.8, 0)), base);
+  other.mutable_train()->set_lr(0.2);
+  EXPECT_NE(CacheKeyHash(EndpointKey(other, 0.8, 0)), base);
+  EXPECT_NE(CacheKeyHash(EndpointKey(spec_, 0.7, 0)), base);
+  EXPECT_NE(CacheKeyHash(EndpointKey(spec_, 0.8, 1)), base);
+  RunKey versioned = EndpointKey(spec_, 0.8, 0);
+  versioned.set_format_version(kTrainingFormatVersion + 1);
+  EXPECT_NE(CacheKeyHash(versioned), base);
+}
+
+}  // namespace
+}  // namespace mmc

@@ -1,0 +1,61 @@
+// Implementation of lib/experiment/eval_sets.h.
+#include "lib/experiment/eval_sets.h"
+
+#include <cmath>
+
+#include "lib/train/evaluate.h"
+
+namespace mmc {
+
+EvalSets::EvalSets(const CueDataset& dataset, const EvalSpec& eval,
+                   torch::Device device)
+    : batch_size_(eval.batch_size()) {
+  auto add = [&](const std::string& name, View view, int64_t n) {
+    Batch b = dataset.Materialize(view, n);
+    sets_.push_back({name, {b.x.to(device), b.y.to(device)}});
+  };
+  add("NC", View::kTestNoCue, eval.test_size());
+  add("C", View::kTestCue, eval.test_size());
+  add("RC", View::kTestRandomCue, eval.test_size());
+  add("RI", View::kTestRandomImage, eval.test_size());
+  add("trC", View::kTrainCue, eval.train_view_size());
+  add("trNC", View::kTrainNoCue, eval.train_view_size());
+}
+
+const Batch& EvalSets::Get(const std::string& name) const {
+  for (const auto& [n, b] : sets_) {
+    if (n == name) return b;
+  }
+  return sets_.front().second;
+}
+
+std::vector<SetMetrics> EvalSets::EvaluateAll(const Model& model,
+                                              const ParamMap& params) const {
+  std::vector<SetMetrics> out;
+  for (const auto& [name, batch] : sets_) {
+    const Metrics m = Evaluate(model, params, batch, batch_size_);
+    SetMetrics s;
+    s.set_set(name);
+    s.set_accuracy(m.accuracy);
+    s.set_loss(m.loss);
+    out.push_back(s);
+  }
+  return out;
+}
+
+double AccuracyOf(const std::vector<SetMetrics>& metrics,
+                  const std::string& set) {
+  for (const SetMetrics& m : metrics) {
+    if (m.set() == set) return m.accuracy();
+  }
+  return std::nan("");
+}
+
+double LossOf(const std::vector<SetMetrics>& metrics, const std::string& set) {
+  for (const SetMetrics& m : metrics) {
+    if (m.set() == set) return m.loss();
+  }
+  return std::nan("");
+}
+
+}  // namespace mmc

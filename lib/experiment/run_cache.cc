@@ -1,0 +1,178 @@
+// Implementation of lib/experiment/run_cache.h.
+#include "lib/experiment/run_cache.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/models/param_io.h"
+#include "lib/spec/spec_io.h"
+#include "lib/util/files.h"
+#include "lib/util/status_macros.h"
+
+namespace mmc {
+namespace {
+
+// An exclusive flock held for the object's lifetime. The kernel drops it
+// when the process dies, so a killed run never blocks the next one.
+class FileLock {
+ public:
+  static absl::StatusOr<FileLock> Acquire(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd < 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot open lock file ", path));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      std::cerr << "cache: another process is training this model (" << path
+                << "); waiting for it\n";
+      flock(fd, LOCK_EX);
+    }
+    return FileLock(fd);
+  }
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock(const FileLock&) = delete;
+  ~FileLock() {
+    if (fd_ >= 0) {
+      flock(fd_, LOCK_UN);
+      close(fd_);
+    }
+  }
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+ParamMap ToDevice(const ParamMap& params, torch::Device device) {
+  ParamMap out;
+  for (const auto& [name, t] : params) out[name] = t.to(device);
+  return out;
+}
+
+}  // namespace
+
+std::string CacheKeyHash(const RunKey& key) {
+  const std::string text = CanonicalText(key);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return absl::StrFormat("%016x", h);
+}
+
+std::string RunCache::ModelPath(const std::string& hash) const {
+  return JoinPath(dir_, absl::StrCat("models/", hash, ".ckpt"));
+}
+
+std::string RunCache::PartialPath(const std::string& hash) const {
+  return JoinPath(dir_, absl::StrCat("partial/", hash, ".ckpt"));
+}
+
+bool RunCache::Contains(const RunKey& key) const {
+  return FileExists(ModelPath(CacheKeyHash(key)));
+}
+
+absl::StatusOr<TrainedModel> RunCache::Load(const RunKey& key) {
+  const std::string hash = CacheKeyHash(key);
+  const std::string path = ModelPath(hash);
+  ASSIGN_OR_RETURN(Checkpoint checkpoint, LoadCheckpoint(path));
+  if (checkpoint.metadata["key"] != CanonicalText(key)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": stored key differs from the requested one"));
+  }
+  TrainedModel model;
+  model.params = ToDevice(checkpoint.sections["params"], device_);
+  model.hash = hash;
+  model.from_cache = true;
+  absl::SimpleAtod(checkpoint.metadata["train_seconds"], &model.train_seconds);
+  return model;
+}
+
+absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
+    const TrainRequest& request) {
+  const std::string hash = CacheKeyHash(request.key);
+  const std::string key_text = CanonicalText(request.key);
+  const std::string model_path = ModelPath(hash);
+  const std::string partial_path = PartialPath(hash);
+  RETURN_IF_ERROR(MakeDirs(JoinPath(dir_, "locks")));
+  ASSIGN_OR_RETURN(FileLock lock,
+                   FileLock::Acquire(JoinPath(dir_, absl::StrCat(
+                                                        "locks/", hash, ".lock"))));
+  if (FileExists(model_path)) {
+    absl::StatusOr<TrainedModel> cached = Load(request.key);
+    if (cached.ok()) return cached;
+    std::cerr << "cache: warning: " << cached.status().message()
+              << "; discarding it and retraining\n";
+    std::remove(model_path.c_str());
+  }
+
+  ParamMap params = request.init();
+  LoopState state;
+  double previous_seconds = 0.0;
+  if (FileExists(partial_path)) {
+    absl::StatusOr<Checkpoint> partial = LoadCheckpoint(partial_path);
+    if (partial.ok() && partial->metadata["key"] == key_text) {
+      params = ToDevice(partial->sections["params"], device_);
+      state.momentum = ToDevice(partial->sections["momentum"], device_);
+      absl::SimpleAtoi(partial->metadata["epochs_done"], &state.epochs_done);
+      absl::SimpleAtod(partial->metadata["train_seconds"], &previous_seconds);
+      std::cerr << "cache: resuming " << request.loop.label << " after epoch "
+                << state.epochs_done << " from " << partial_path << "\n";
+    } else {
+      std::cerr << "cache: warning: "
+                << (partial.ok() ? "partial checkpoint has another key"
+                                 : std::string(partial.status().message()))
+                << "; starting " << request.loop.label << " from scratch\n";
+      std::remove(partial_path.c_str());
+    }
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&start, previous_seconds] {
+    return previous_seconds +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+               .count();
+  };
+  auto save_partial = [&](const LoopState& s, const ParamMap& p) {
+    if (s.epochs_done >= request.loop.train.epochs()) return absl::OkStatus();
+    Checkpoint checkpoint;
+    checkpoint.metadata["key"] = key_text;
+    checkpoint.metadata["epochs_done"] = absl::StrCat(s.epochs_done);
+    checkpoint.metadata["train_seconds"] = absl::StrCat(elapsed());
+    checkpoint.sections["params"] = p;
+    checkpoint.sections["momentum"] = s.momentum;
+    return SaveCheckpoint(partial_path, checkpoint);
+  };
+  absl::Status trained =
+      RunSgdLoop(request.loop, request.loss, &params, &state, save_partial);
+  if (!trained.ok()) {
+    std::remove(partial_path.c_str());
+    return trained;
+  }
+  TrainedModel model;
+  model.params = params;
+  model.hash = hash;
+  model.train_seconds = elapsed();
+  Checkpoint checkpoint;
+  checkpoint.metadata["key"] = key_text;
+  checkpoint.metadata["train_seconds"] = absl::StrCat(model.train_seconds);
+  checkpoint.sections["params"] = params;
+  RETURN_IF_ERROR(SaveCheckpoint(model_path, checkpoint));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      JoinPath(dir_, absl::StrCat("models/", hash, ".key.txt")),
+      PrettyText(request.key)));
+  std::remove(partial_path.c_str());
+  return model;
+}
+
+}  // namespace mmc

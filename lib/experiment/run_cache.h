@@ -1,0 +1,73 @@
+// The run cache: trained models stored under a key derived from the
+// canonical text of the RunKey that defines them (results.proto), with
+// per-epoch checkpoints so an interrupted run resumes where it stopped.
+//
+//   <dir>/models/<hash>.ckpt   finished models (params + metadata)
+//   <dir>/partial/<hash>.ckpt  the last epoch checkpoint of a run in progress
+//   <dir>/locks/<hash>.lock    flock'ed while a process trains <hash>
+//
+// Writes are atomic (temp + rename). A second process asking for a model
+// that is being trained waits for the lock, then loads the result. A
+// truncated or corrupted file is detected by its checksum, reported as a
+// warning, deleted and retrained. A diverging run (NaN loss) leaves neither
+// a model nor a partial checkpoint behind.
+#ifndef LIB_EXPERIMENT_RUN_CACHE_H_
+#define LIB_EXPERIMENT_RUN_CACHE_H_
+
+#include <torch/types.h>
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lib/models/param_map.h"
+#include "lib/spec/results.pb.h"
+#include "lib/train/train_loop.h"
+
+namespace mmc {
+
+// Bumped when training semantics change (see RunKey.format_version).
+inline constexpr int kTrainingFormatVersion = 1;
+
+// 16 hex digits of a 64-bit FNV-1a hash of the key's canonical text.
+std::string CacheKeyHash(const RunKey& key);
+
+struct TrainRequest {
+  RunKey key;
+  LoopConfig loop;                      // label, samples, train spec, seed
+  std::function<ParamMap()> init;       // Initial parameters (on device).
+  LossFn loss;                          // Loss of a batch of indices.
+};
+
+struct TrainedModel {
+  ParamMap params;
+  std::string hash;
+  bool from_cache = false;
+  double train_seconds = 0.0;  // Of the original training run.
+};
+
+class RunCache {
+ public:
+  explicit RunCache(std::string dir, torch::Device device = torch::kCPU)
+      : dir_(std::move(dir)), device_(device) {}
+
+  // Loads the model of `request.key`, or trains it (resuming from a partial
+  // checkpoint when there is one) and stores it.
+  absl::StatusOr<TrainedModel> TrainOrLoad(const TrainRequest& request);
+
+  // The finished model of `key`, if cached and intact.
+  absl::StatusOr<TrainedModel> Load(const RunKey& key);
+  bool Contains(const RunKey& key) const;
+
+  const std::string& dir() const { return dir_; }
+  std::string ModelPath(const std::string& hash) const;
+  std::string PartialPath(const std::string& hash) const;
+
+ private:
+  std::string dir_;
+  torch::Device device_;
+};
+
+}  // namespace mmc
+
+#endif  // LIB_EXPERIMENT_RUN_CACHE_H_

@@ -1,0 +1,128 @@
+// Implementation of lib/train/train_loop.h.
+#include "lib/train/train_loop.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+#include "absl/strings/str_format.h"
+#include "lib/data/cue_dataset.h"
+#include "lib/models/model.h"
+#include "lib/train/schedule.h"
+#include "lib/train/sgd.h"
+#include "lib/util/random.h"
+
+namespace mmc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+LossFn SupervisedLoss(const Model& model, std::shared_ptr<const Batch> data) {
+  return [&model, data](const ParamMap& params, const torch::Tensor& indices,
+                        int64_t) {
+    torch::Tensor idx = indices.to(data->x.device());
+    torch::Tensor x = data->x.index_select(0, idx);
+    torch::Tensor y = data->y.index_select(0, idx);
+    ForwardOptions options;
+    options.bn = BnMode::kTrain;
+    torch::Tensor logits = model.Forward(params, x, options).logits;
+    StepResult result;
+    result.loss = torch::cross_entropy_loss(logits, y);
+    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    result.count = y.size(0);
+    return result;
+  };
+}
+
+torch::Tensor EpochPermutation(uint64_t shuffle_seed, int epoch,
+                               int64_t num_samples) {
+  at::Generator gen = at::detail::createCPUGenerator(
+      CounterHash(shuffle_seed, /*stream=*/77, static_cast<uint64_t>(epoch)));
+  return torch::randperm(num_samples, gen, torch::kLong);
+}
+
+int64_t StepsPerEpoch(int64_t num_samples, int64_t batch_size) {
+  int64_t steps = (num_samples + batch_size - 1) / batch_size;
+  if (num_samples % batch_size == 1 && steps > 1) --steps;
+  return steps;
+}
+
+absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
+                        ParamMap* params, LoopState* state,
+                        const EpochHook& on_epoch) {
+  const TrainSpec& train = config.train;
+  const int64_t n = config.num_samples;
+  const int64_t batch = train.batch_size();
+  const int64_t steps_per_epoch = StepsPerEpoch(n, batch);
+  const int64_t total_steps = steps_per_epoch * train.epochs();
+  if (n < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: needs at least 2 samples, got %d", config.label, n));
+  }
+  Sgd sgd(train.momentum(), train.weight_decay(), config.frozen);
+  sgd.Prepare(params);
+  sgd.set_state(state->momentum);
+
+  const Clock::time_point start = Clock::now();
+  Clock::time_point last_print = start;
+  int64_t images_done = 0;
+  const int64_t images_todo =
+      (train.epochs() - state->epochs_done) * steps_per_epoch * batch;
+  for (int epoch = state->epochs_done; epoch < train.epochs(); ++epoch) {
+    torch::Tensor order = EpochPermutation(config.shuffle_seed, epoch, n);
+    double loss_sum = 0.0;
+    int64_t correct = 0, seen = 0;
+    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+      const int64_t step = epoch * steps_per_epoch + s;
+      const int64_t end = (s == steps_per_epoch - 1) ? n : (s + 1) * batch;
+      torch::Tensor indices = order.slice(0, s * batch, end);
+      const double lr = LearningRate(train.schedule(), train.lr(), step,
+                                     total_steps, steps_per_epoch);
+      StepResult result = loss_fn(*params, indices, step);
+      const double loss = result.loss.item<double>();
+      if (!std::isfinite(loss)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: loss is %f at epoch %d of %d, step %d of %d (lr %g); "
+            "training stopped, nothing was written to the cache",
+            config.label, loss, epoch + 1, train.epochs(), s + 1,
+            steps_per_epoch, lr));
+      }
+      result.loss.backward();
+      sgd.Step(params, lr);
+      loss_sum += loss * indices.size(0);
+      correct += result.correct;
+      seen += indices.size(0);
+      images_done += indices.size(0);
+      const bool epoch_end = s == steps_per_epoch - 1;
+      if (config.progress && (epoch_end || Seconds(last_print) > 5.0)) {
+        last_print = Clock::now();
+        const double rate = images_done / std::max(Seconds(start), 1e-9);
+        const double eta = (images_todo - images_done) / std::max(rate, 1e-9);
+        std::cerr << absl::StrFormat(
+            "[%s] epoch %d/%d step %d/%d loss %.4f acc %.1f%% %.0f img/s "
+            "ETA %.0fs\n",
+            config.label, epoch + 1, train.epochs(), s + 1, steps_per_epoch,
+            loss_sum / seen, seen > 0 ? 100.0 * correct / seen : 0.0, rate,
+            std::max(eta, 0.0));
+      }
+    }
+    state->epochs_done = epoch + 1;
+    state->momentum = sgd.state();
+    if (on_epoch) {
+      if (absl::Status s = on_epoch(*state, *params); !s.ok()) return s;
+    }
+  }
+  for (auto& [name, t] : *params) t.requires_grad_(false);
+  return absl::OkStatus();
+}
+
+}  // namespace mmc

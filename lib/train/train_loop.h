@@ -1,0 +1,78 @@
+// The SGD loop shared by every kind of training in mmc-lens: endpoints from
+// scratch, the quadratic path's midpoint, fine-tuning and CBFT. The caller
+// supplies the loss of a batch (given its sample indices); the loop owns
+// shuffling, the learning-rate schedule, the update, NaN detection, progress
+// output and epoch-end hooks (checkpoints).
+//
+// Determinism and resumption: the shuffle of epoch e depends only on
+// (shuffle seed, e), so a run resumed after epoch k from its parameters and
+// momentum buffers ends bit-identical to an uninterrupted one.
+#ifndef LIB_TRAIN_TRAIN_LOOP_H_
+#define LIB_TRAIN_TRAIN_LOOP_H_
+
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "lib/models/param_map.h"
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+struct StepResult {
+  torch::Tensor loss;   // Scalar to minimise.
+  int64_t correct = 0;  // For progress output only.
+  int64_t count = 0;
+};
+
+// Loss of the batch with sample indices `indices` (int64 [B]) at global step
+// `step` (0-based over the whole run; for per-step random draws), for the
+// parameters being trained.
+using LossFn = std::function<StepResult(
+    const ParamMap& params, const torch::Tensor& indices, int64_t step)>;
+
+// The ordinary supervised loss: cross-entropy of model(params) on the
+// samples `indices` of `data`, BatchNorm in kTrain mode.
+class Model;
+struct Batch;
+LossFn SupervisedLoss(const Model& model, std::shared_ptr<const Batch> data);
+
+struct LoopConfig {
+  std::string label;        // Names the run in progress output and errors.
+  int64_t num_samples = 0;  // Indices are drawn from [0, num_samples).
+  TrainSpec train;          // epochs, batch size, lr, momentum, wd, schedule.
+  std::set<std::string> frozen;  // Entries SGD leaves alone (LLR's body).
+  uint64_t shuffle_seed = 0;
+  bool progress = true;     // Progress lines on stderr.
+};
+
+struct LoopState {
+  int epochs_done = 0;
+  ParamMap momentum;  // SGD momentum buffers.
+};
+
+// Called after every epoch with the state to checkpoint.
+using EpochHook = std::function<absl::Status(const LoopState& state,
+                                             const ParamMap& params)>;
+
+// Trains `params` in place from `state->epochs_done` to train.epochs().
+// Returns InvalidArgument naming label, epoch and step on a NaN/inf loss.
+absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
+                        ParamMap* params, LoopState* state,
+                        const EpochHook& on_epoch = nullptr);
+
+// The sample order of one epoch (exposed for tests).
+torch::Tensor EpochPermutation(uint64_t shuffle_seed, int epoch,
+                               int64_t num_samples);
+
+// Steps per epoch for n samples: batches of batch_size, where a final batch
+// of a single sample is dropped (BatchNorm needs two).
+int64_t StepsPerEpoch(int64_t num_samples, int64_t batch_size);
+
+}  // namespace mmc
+
+#endif  // LIB_TRAIN_TRAIN_LOOP_H_
