@@ -6,7 +6,18 @@
 #include <exception>
 #include <iostream>
 
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
 
@@ -36,6 +47,92 @@ absl::StatusOr<std::string> PrepareOutDir(const std::string& flag) {
     return absl::Status(s.code(), absl::StrCat("--out_dir: ", s.message()));
   }
   return dir;
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& flag) {
+  if (flag.empty() || flag == "cpu") return torch::Device(torch::kCPU);
+  if (flag == "cuda") {
+    if (!torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(
+          "--device=cuda: this LibTorch has no CUDA support or no GPU is "
+          "visible. Debian's libtorch-dev is CPU-only; build against a CUDA "
+          "LibTorch with LIBTORCH_DIR=/path/to/libtorch (see README.md)");
+    }
+    return torch::Device(torch::kCUDA);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--device must be cpu or cuda, got '", flag, "'"));
+}
+
+std::string CacheDirFlag(const std::string& flag) {
+  return flag.empty() ? JoinPath(WorkspaceDir(), "cache")
+                      : ResolveUserPath(flag);
+}
+
+void ApplyThreads(const Spec& spec) {
+  if (spec.threads() > 0) torch::set_num_threads(spec.threads());
+}
+
+namespace {
+
+std::string CommandOutput(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 256> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+    out += buffer.data();
+  }
+  pclose(pipe);
+  return std::string(absl::StripAsciiWhitespace(out));
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      return std::string(
+          absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
+    }
+  }
+  return "unknown CPU";
+}
+
+}  // namespace
+
+RunInfo MakeRunInfo(const std::string& task, const std::string& spec_path,
+                    const Spec& spec, const torch::Device& device) {
+  RunInfo info;
+  info.set_task(task);
+  info.set_spec_path(spec_path);
+  info.set_spec_name(spec.name());
+  info.set_tier(spec.tier());
+  std::string commit = CommandOutput(absl::StrCat(
+      "git -C '", WorkspaceDir(), "' rev-parse --short HEAD 2>/dev/null"));
+  if (!commit.empty() &&
+      !CommandOutput(absl::StrCat("git -C '", WorkspaceDir(),
+                                  "' status --porcelain -uno 2>/dev/null"))
+           .empty()) {
+    commit += " (with uncommitted changes)";
+  }
+  info.set_commit(commit.empty() ? "unknown" : commit);
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  info.set_machine(absl::StrFormat("%s, %s, %d threads", host, CpuModel(),
+                                   torch::get_num_threads()));
+  info.set_device(device.str());
+  for (int64_t seed : spec.seeds()) info.add_seeds(seed);
+  return info;
+}
+
+std::string ProvenanceMarkdown(const RunInfo& info) {
+  return absl::StrFormat(
+      "- spec: `%s` (%s, tier %s)\n- seeds: %s\n- commit: %s\n- machine: %s; "
+      "device %s\n- wall time: %.1f s\n",
+      info.spec_path(), info.spec_name(), info.tier(),
+      absl::StrJoin(info.seeds(), ", "), info.commit(), info.machine(),
+      info.device(), info.wall_seconds());
 }
 
 int RunTask(const std::string& task_name,

@@ -7,8 +7,11 @@
 #include <functional>
 #include <string>
 
+#include <torch/types.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
 
 namespace mmc {
@@ -25,6 +28,23 @@ absl::StatusOr<Spec> LoadSpecFlag(const std::string& flag,
 // --out_dir: empty means reports/ of the workspace; relative paths resolve
 // against the user's directory. Checked for writability before any work.
 absl::StatusOr<std::string> PrepareOutDir(const std::string& flag);
+
+// --device: "cpu" or "cuda". cuda fails with a clear message when LibTorch
+// has no CUDA or no GPU is visible.
+absl::StatusOr<torch::Device> ParseDevice(const std::string& flag);
+
+// --cache_dir: empty means cache/ of the workspace.
+std::string CacheDirFlag(const std::string& flag);
+
+// Sets LibTorch's intra-op threads from spec.threads (0: leave the default).
+void ApplyThreads(const Spec& spec);
+
+// Provenance for reports: task, spec, seeds, git commit, machine, device.
+RunInfo MakeRunInfo(const std::string& task, const std::string& spec_path,
+                    const Spec& spec, const torch::Device& device);
+
+// Markdown lines naming spec, seeds, commit, machine and wall time.
+std::string ProvenanceMarkdown(const RunInfo& info);
 
 // Runs `body`, prints a failed status or a LibTorch exception to stderr and
 // returns the process exit code.

@@ -33,10 +33,10 @@ constexpr uint64_t kPermutationStream = 0x7065726d;  // "perm"
 // Running float64 sums for the correlation of two networks' activations at
 // one point.
 struct PointSums {
-  int64_t count = 0;                        // Values per channel so far.
-  torch::Tensor sum_a, sum_b;               // [C]
-  torch::Tensor sum_aa, sum_bb;             // [C]
-  torch::Tensor sum_ab;                     // [C, C]: sum of a_i * b_j.
+  int64_t count = 0;             // Values per channel so far.
+  torch::Tensor sum_a, sum_b;    // [C]
+  torch::Tensor sum_aa, sum_bb;  // [C]
+  torch::Tensor sum_ab;          // [C, C]: sum of a_i * b_j.
 };
 
 // [C, M] float64 view of activations [N, C, H, W] (channels as rows).
@@ -47,7 +47,8 @@ torch::Tensor ChannelRows(const torch::Tensor& x) {
 void Accumulate(const torch::Tensor& a, const torch::Tensor& b,
                 PointSums* sums) {
   const int64_t n = a.size(0);
-  const int64_t per_item = std::max<int64_t>(1, a.numel() / std::max<int64_t>(n, 1));
+  const int64_t per_item =
+      std::max<int64_t>(1, a.numel() / std::max<int64_t>(n, 1));
   const int64_t chunk = std::max<int64_t>(1, kMaxChunkElements / per_item);
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t len = std::min(chunk, n - start);
@@ -124,8 +125,7 @@ ParamMap ApplyPermutation(const Model& model, const ParamMap& params,
       TORCH_CHECK(p->second.size(axis) == g.size, "entry ", param, " axis ",
                   axis, " has size ", p->second.size(axis), ", group ", name,
                   " has ", g.size);
-      p->second =
-          p->second.index_select(axis, index.to(p->second.device()));
+      p->second = p->second.index_select(axis, index.to(p->second.device()));
       replaced.insert(param);
     }
   }
@@ -232,9 +232,9 @@ absl::StatusOr<std::map<std::string, torch::Tensor>> ActivationCorrelations(
     for (const std::string& point : g.activations) {
       const PointSums& s = sums.at(point);
       if (s.count == 0) {
-        return absl::InternalError(absl::StrCat(
-            "the forward pass emitted no activation ", point, " of group ",
-            g.name));
+        return absl::InternalError(
+            absl::StrCat("the forward pass emitted no activation ", point,
+                         " of group ", g.name));
       }
       if (s.sum_a.size(0) != g.size) {
         return absl::InternalError(
@@ -266,7 +266,8 @@ std::vector<int64_t> SolveAssignment(const torch::Tensor& weights) {
               "SolveAssignment needs a square matrix, got ", weights.sizes());
   const int64_t n = weights.size(0);
   if (n == 0) return {};
-  torch::Tensor w = weights.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  torch::Tensor w =
+      weights.detach().to(torch::kCPU, torch::kDouble).contiguous();
   TORCH_CHECK(torch::isfinite(w).all().item<bool>(),
               "SolveAssignment needs finite weights");
   const double lo = w.min().item<double>();

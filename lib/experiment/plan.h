@@ -1,0 +1,53 @@
+// Facts about a spec that do not need the data on disk: dataset sizes and
+// shapes per kind, and human-readable summaries of training settings. Used
+// by --dry_run to print the resolved plan and a cost estimate.
+#ifndef LIB_EXPERIMENT_PLAN_H_
+#define LIB_EXPERIMENT_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+struct DatasetFacts {
+  int64_t train_total = 0;  // Official training split size.
+  int64_t test_total = 0;
+  int channels = 0, height = 0, width = 0;
+  int classes = 0;
+};
+
+DatasetFacts FactsOf(DatasetSpec::Kind kind);
+
+// Training samples after the hold-out and train_per_class are applied
+// (classes assumed balanced, as they are in every supported dataset).
+int64_t PlannedTrainSamples(const DatasetSpec& dataset);
+
+// "100 epochs, batch 256, lr 0.1, momentum 0.9, wd 0.0001, step x0.1 at
+// epochs 40, 80".
+std::string DescribeTraining(const TrainSpec& train);
+
+// One training run of a task's plan.
+struct PlannedRun {
+  std::string name;
+  TrainSpec train;
+  int64_t samples = 0;  // Per epoch.
+};
+
+// The --dry_run text: the spec's settings, a table of the runs (epochs,
+// images, FLOPs, estimated CPU time) and totals. `forward_flops` is per
+// image (Model::ForwardFlops).
+std::string RenderPlan(const Spec& spec, const std::string& model_name,
+                       double forward_flops,
+                       const std::vector<PlannedRun>& runs);
+
+// Effective training throughput of this project's CPU path on the 2-core
+// development machine, in FLOP/s of forward passes x 3 (forward+backward),
+// measured with the quick VGG-13 (see README "Performance").
+inline constexpr double kMeasuredCpuTrainFlops = 6.0e9;
+
+}  // namespace mmc
+
+#endif  // LIB_EXPERIMENT_PLAN_H_

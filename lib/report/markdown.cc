@@ -1,0 +1,49 @@
+// Implementation of lib/report/markdown.h.
+#include "lib/report/markdown.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "lib/util/files.h"
+
+namespace mmc {
+
+std::string MarkdownTable::Render() const {
+  std::string out = absl::StrCat("| ", absl::StrJoin(header_, " | "), " |\n|");
+  for (size_t i = 0; i < header_.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& row : rows_) {
+    absl::StrAppend(&out, "| ", absl::StrJoin(row, " | "), " |\n");
+  }
+  return out;
+}
+
+std::string Fixed(double value, int digits) {
+  if (std::isnan(value)) return "n/a";
+  return absl::StrFormat("%.*f", digits, value);
+}
+
+absl::Status WriteReport(const std::string& dir, const std::string& name,
+                         const std::string& markdown,
+                         const google::protobuf::Message& results) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  const auto status =
+      google::protobuf::util::MessageToJsonString(results, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("JSON rendering failed: ",
+                                            status.ToString()));
+  }
+  if (absl::Status s = WriteFileAtomically(JoinPath(dir, name + ".md"), markdown);
+      !s.ok()) {
+    return s;
+  }
+  return WriteFileAtomically(JoinPath(dir, name + ".json"), json);
+}
+
+}  // namespace mmc
