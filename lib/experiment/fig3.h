@@ -1,0 +1,71 @@
+// The Fig. 3 experiment (paper §3, App. D): for each cue proportion c,
+// theta_C (trained with cue) and theta_NC (without) are connected by four
+// paths, each evaluated on NC / C / RC / RI and the training views:
+//   Linear              theta_C -> theta_NC
+//   Linear Permuted     theta_C permuted to match theta_NC's activations
+//   Quadratic w/ Cue    midpoint trained on training images with cue (trC)
+//   Quadratic w/o Cue   midpoint trained on training images without (trNC)
+// Every path runs from theta_C (t = 0) to theta_NC (t = 1). The control the
+// paper lacks: the same four paths between theta_NC (first seed) and theta_NC
+// trained with the spec's second seed (or first seed + 1), two models with
+// the same mechanism.
+//
+// Choices: the first of spec.seeds trains the main pair; BatchNorm is reset
+// on eval.bn_reset_size images of the data eval.bn_reset_data names (for
+// TRAIN_MIX: theta_C's own mix at c; the control pair: c = 0); permutation
+// matching uses paths.permutation_samples images of the same data.
+#ifndef LIB_EXPERIMENT_FIG3_H_
+#define LIB_EXPERIMENT_FIG3_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/data/cue_dataset.h"
+#include "lib/experiment/eval_sets.h"
+#include "lib/experiment/run_cache.h"
+#include "lib/models/model.h"
+#include "lib/spec/results.pb.h"
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+struct ExperimentContext {
+  const Spec* spec = nullptr;
+  const Model* model = nullptr;
+  const CueDataset* dataset = nullptr;
+  const EvalSets* sets = nullptr;
+  RunCache* cache = nullptr;
+  torch::Device device = torch::kCPU;
+  bool progress = true;
+};
+
+inline constexpr char kLinear[] = "Linear";
+inline constexpr char kLinearPermuted[] = "Linear Permuted";
+inline constexpr char kQuadraticCue[] = "Quadratic w/ Cue";
+inline constexpr char kQuadraticNoCue[] = "Quadratic w/o Cue";
+inline constexpr char kMainPair[] = "theta_C-theta_NC";
+inline constexpr char kControlPair[] = "control theta_NC-theta_NC'";
+
+// Runs the whole experiment; fills everything but `info`.
+absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context);
+
+// The BatchNorm reset images for models trained at cue proportion c.
+torch::Tensor BnResetData(const ExperimentContext& context, double c);
+
+// Evaluates a path (any endpoints) on the context's sets and fills points and
+// barriers of `result`.
+void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
+                      double bn_cue_proportion, PathResult* result);
+
+// The asserted and reported claims of QUICK_TIER.md that concern Fig. 3.
+std::vector<Verdict> Fig3Verdicts(const Fig3Results& results);
+
+// Helpers for verdicts and reports.
+const PathBarrier* FindBarrier(const PathResult& path, const std::string& set);
+const PathResult* FindPath(const Fig3Results& results, const std::string& pair,
+                           const std::string& path, double c);
+
+}  // namespace mmc
+
+#endif  // LIB_EXPERIMENT_FIG3_H_

@@ -1,0 +1,60 @@
+// Paths between two parameter maps and their evaluation (paper §2, App. B.4):
+//   linear     theta(t) = (1 - t) theta_a + t theta_b
+//   quadratic  theta(t) = (1-t)^2 theta_a + 2t(1-t) theta_m + t^2 theta_b
+// A permuted-linear path is a linear path whose theta_a was permuted to
+// match theta_b first (permutation.h). At every evaluated point BatchNorm
+// statistics are recomputed (bn_reset.h), then accuracy and loss are
+// measured on every evaluation set. Barrier metrics summarise a path on one
+// set: loss barrier max_t [L(t) - ((1-t) L(0) + t L(1))] (nats) and accuracy
+// dip min(acc(0), acc(1)) - min_t acc(t) (points).
+#ifndef LIB_PATHS_PATH_H_
+#define LIB_PATHS_PATH_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lib/data/cue_dataset.h"
+#include "lib/models/model.h"
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+struct Path {
+  ParamMap a, b;
+  std::optional<ParamMap> mid;  // Set: quadratic; unset: linear.
+  // theta(t). At t = 0 and t = 1 the endpoints are returned exactly.
+  ParamMap At(double t) const;
+};
+
+// t = 0, 1/(n-1), ..., 1.
+std::vector<double> PathGrid(int num_points);
+
+struct PointMetrics {
+  double t = 0.0;
+  // Per evaluation set name: (accuracy %, mean loss).
+  std::vector<std::pair<std::string, std::pair<double, double>>> sets;
+};
+
+// Evaluates `path` at `ts`: for each t, theta(t) with its BN statistics
+// reset on `bn_data` (eval.bn_reset_mode, eval.batch_size), then every set.
+std::vector<PointMetrics> EvaluatePath(
+    const Model& model, const Path& path, const std::vector<double>& ts,
+    const std::vector<std::pair<std::string, Batch>>& sets,
+    const torch::Tensor& bn_data, const EvalSpec& eval);
+
+struct BarrierMetrics {
+  double loss_barrier = 0.0;
+  double accuracy_dip = 0.0;
+};
+
+// Barrier metrics of one set from per-point (t, accuracy, loss) values; the
+// first and last points are the endpoints.
+BarrierMetrics ComputeBarrier(const std::vector<double>& ts,
+                              const std::vector<double>& accuracies,
+                              const std::vector<double>& losses);
+
+}  // namespace mmc
+
+#endif  // LIB_PATHS_PATH_H_

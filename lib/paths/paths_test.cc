@@ -1,0 +1,176 @@
+// Tests for lib/paths/bn_reset.h, path.h and quadratic.h: BN reset equals
+// the data's statistics; path endpoints equal the models; interpolation
+// and Bezier values; barrier metrics on known curves; the quadratic loss
+// trains only the midpoint and reaches the endpoints at t = 0, 1.
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "lib/paths/bn_reset.h"
+#include "lib/paths/path.h"
+#include "lib/paths/quadratic.h"
+#include "lib/train/evaluate.h"
+
+namespace mmc {
+namespace {
+
+std::unique_ptr<Model> Vgg() {
+  ModelSpec spec;
+  spec.set_arch(ModelSpec::VGG13);
+  spec.set_width(0.125);
+  return std::move(*Model::Create(spec, 1, 10));
+}
+
+TEST(BnResetTest, SingleBatchResetEqualsBatchStatistics) {
+  auto model = Vgg();
+  ParamMap params = model->Init(0);
+  torch::manual_seed(1);
+  torch::Tensor data = torch::randn({64, 1, 28, 28}) * 2 + 0.5;
+  // Reference: one training-mode pass with momentum 1 stores exactly the
+  // batch statistics (unbiased variance).
+  ParamMap reference = CloneParams(params);
+  for (const std::string& bn : model->BatchNormLayers()) {
+    reference[bn + ".running_mean"].zero_();
+    reference[bn + ".running_var"].fill_(1);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    // Momentum 1: emulate by solving new = 0.9*old + 0.1*batch for batch.
+    ParamMap probe = CloneParams(reference);
+    ForwardOptions train;
+    train.bn = BnMode::kTrain;
+    model->Forward(probe, data, train);
+    for (const std::string& bn : model->BatchNormLayers()) {
+      reference[bn + ".running_mean"] = probe[bn + ".running_mean"] / 0.1;
+      reference[bn + ".running_var"] =
+          (probe[bn + ".running_var"] - 0.9) / 0.1;
+    }
+  }
+  ParamMap reset = CloneParams(params);
+  ResetBatchNorm(*model, data, /*batch_size=*/64, EvalSpec::CUMULATIVE, &reset);
+  for (const std::string& bn : model->BatchNormLayers()) {
+    EXPECT_TRUE(torch::allclose(reset[bn + ".running_mean"],
+                                reference[bn + ".running_mean"], 1e-4, 1e-5))
+        << bn;
+    EXPECT_TRUE(torch::allclose(reset[bn + ".running_var"],
+                                reference[bn + ".running_var"], 1e-4, 1e-5))
+        << bn;
+  }
+}
+
+TEST(BnResetTest, FirstLayerStatisticsExactAcrossBatches) {
+  auto model = Vgg();
+  ParamMap params = model->Init(0);
+  torch::manual_seed(2);
+  torch::Tensor data = torch::randn({90, 1, 28, 28}) * 3 - 1;
+  ResetBatchNorm(*model, data, /*batch_size=*/25, EvalSpec::CUMULATIVE,
+                 &params);
+  // The first BN's input does not depend on other BN layers: its stored
+  // statistics are the conv output's mean and unbiased variance over all
+  // 90 images, whatever the batching.
+  torch::Tensor conv = torch::conv2d(data, params["features.0.conv.weight"],
+                                     {}, 1, 1)
+                           .to(torch::kDouble);
+  torch::Tensor mean = conv.mean({0, 2, 3});
+  torch::Tensor var = conv.var({0, 2, 3}, /*unbiased=*/true);
+  EXPECT_TRUE(torch::allclose(params["features.0.bn.running_mean"],
+                              mean.to(torch::kFloat), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(params["features.0.bn.running_var"],
+                              var.to(torch::kFloat), 1e-5, 1e-6));
+}
+
+TEST(PathTest, EndpointsEqualTheModels) {
+  auto model = Vgg();
+  Path linear{model->Init(1), model->Init(2), std::nullopt};
+  EXPECT_TRUE(ParamsEqual(linear.At(0.0), linear.a));
+  EXPECT_TRUE(ParamsEqual(linear.At(1.0), linear.b));
+  Path quad{linear.a, linear.b, model->Init(3)};
+  EXPECT_TRUE(ParamsEqual(quad.At(0.0), quad.a));
+  EXPECT_TRUE(ParamsEqual(quad.At(1.0), quad.b));
+  // Interior values.
+  const torch::Tensor& wa = linear.a.at("head.bias");
+  const torch::Tensor& wb = linear.b.at("head.bias");
+  const torch::Tensor& wm = quad.mid->at("head.bias");
+  EXPECT_TRUE(torch::allclose(linear.At(0.25).at("head.bias"),
+                              0.75 * wa + 0.25 * wb));
+  EXPECT_TRUE(torch::allclose(quad.At(0.5).at("head.bias"),
+                              0.25 * wa + 0.5 * wm + 0.25 * wb));
+  EXPECT_EQ(PathGrid(11).size(), 11u);
+  EXPECT_DOUBLE_EQ(PathGrid(11)[3], 0.3);
+  EXPECT_DOUBLE_EQ(PathGrid(11).back(), 1.0);
+}
+
+TEST(PathTest, EvaluationResetsBnAndLeavesEndpointsAlone) {
+  auto model = Vgg();
+  Path path{model->Init(1), model->Init(2), std::nullopt};
+  ParamMap a_before = CloneParams(path.a);
+  torch::manual_seed(3);
+  Batch set{torch::randn({40, 1, 28, 28}), torch::randint(0, 10, {40})};
+  EvalSpec eval;
+  eval.set_batch_size(20);
+  auto points = EvaluatePath(*model, path, {0.0, 0.5, 1.0}, {{"X", set}},
+                             set.x, eval);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_TRUE(ParamsEqual(path.a, a_before));
+  // At t = 0 the result equals evaluating theta_a after its own BN reset.
+  ParamMap reset = CloneParams(path.a);
+  ResetBatchNorm(*model, set.x, 20, EvalSpec::CUMULATIVE, &reset);
+  const Metrics m = Evaluate(*model, reset, set, 20);
+  EXPECT_DOUBLE_EQ(points[0].sets[0].second.first, m.accuracy);
+  EXPECT_DOUBLE_EQ(points[0].sets[0].second.second, m.loss);
+}
+
+TEST(BarrierTest, KnownCurves) {
+  const std::vector<double> ts = {0.0, 0.25, 0.5, 0.75, 1.0};
+  // Losses on the chord: no barrier; accuracies flat: no dip.
+  BarrierMetrics flat = ComputeBarrier(ts, {90, 90, 90, 90, 90},
+                                       {0.2, 0.3, 0.4, 0.5, 0.6});
+  EXPECT_NEAR(flat.loss_barrier, 0.0, 1e-12);
+  EXPECT_NEAR(flat.accuracy_dip, 0.0, 1e-12);
+  // A bump of 1.5 nats above the chord at t = 0.5; accuracy falls to 40.
+  BarrierMetrics bump = ComputeBarrier(ts, {95, 80, 40, 70, 90},
+                                       {0.2, 0.8, 1.9, 0.9, 0.6});
+  EXPECT_NEAR(bump.loss_barrier, 1.5, 1e-12);
+  EXPECT_NEAR(bump.accuracy_dip, 50.0, 1e-12);
+  // A path below its chord has a negative barrier.
+  BarrierMetrics dip = ComputeBarrier(ts, {90, 95, 95, 95, 90},
+                                      {1.0, 0.5, 0.5, 0.5, 1.0});
+  EXPECT_NEAR(dip.loss_barrier, 0.0, 1e-12);  // Endpoints are on the chord.
+  EXPECT_NEAR(dip.accuracy_dip, -5.0 + 5.0, 1e-12);
+}
+
+TEST(QuadraticTest, LossTrainsOnlyTheMidpointAndTIsUniform) {
+  auto model = Vgg();
+  ParamMap a = model->Init(1), b = model->Init(2);
+  ParamMap mid = MidpointInit(a, b);
+  EXPECT_TRUE(torch::allclose(mid.at("head.bias"),
+                              0.5 * (a.at("head.bias") + b.at("head.bias"))));
+  torch::manual_seed(4);
+  auto data = std::make_shared<Batch>(
+      Batch{torch::randn({16, 1, 28, 28}), torch::randint(0, 10, {16})});
+  for (auto& [name, t] : mid) {
+    if (!IsBuffer(name)) t.requires_grad_(true);
+  }
+  ParamMap a_copy = CloneParams(a);
+  LossFn loss = QuadraticMidpointLoss(*model, a, b, data, 7);
+  StepResult r = loss(mid, torch::arange(16), 0);
+  r.loss.backward();
+  for (const auto& [name, t] : mid) {
+    if (!IsBuffer(name)) EXPECT_TRUE(t.grad().defined()) << name;
+  }
+  EXPECT_TRUE(ParamsEqual(a, a_copy));
+  // t draws: deterministic and uniform (mean 0.5 +- 5 sigma over 10,000).
+  EXPECT_EQ(PathSampleT(7, 3), PathSampleT(7, 3));
+  double sum = 0.0;
+  for (int s = 0; s < 10000; ++s) {
+    const double t = PathSampleT(7, s);
+    ASSERT_GE(t, 0.0);
+    ASSERT_LT(t, 1.0);
+    sum += t;
+  }
+  EXPECT_NEAR(sum / 10000, 0.5, 5 * std::sqrt(1.0 / 12 / 10000));
+}
+
+}  // namespace
+}  // namespace mmc
