@@ -3,9 +3,11 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <memory>
 
 #include "absl/strings/str_format.h"
+#include "lib/util/random.h"
 
 namespace mmc {
 
@@ -22,6 +24,11 @@ RunKey BaseRunKey(const Spec& spec, const std::string& role,
   key.mutable_train()->clear_seed();
   key.set_seed(seed);
   return key;
+}
+
+uint64_t EndpointInitSeed(double cue_proportion, int64_t seed) {
+  return CounterHash(static_cast<uint64_t>(seed), /*stream=*/501,
+                     static_cast<uint64_t>(std::llround(cue_proportion * 1e6)));
 }
 
 RunKey EndpointKey(const Spec& spec, double cue_proportion, int64_t seed) {
@@ -48,7 +55,7 @@ absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec,
   request.loop.label = EndpointName(cue_proportion, seed);
   request.loop.num_samples = dataset.Size(View::kTrainMix);
   request.loop.train = spec.train();
-  request.loop.shuffle_seed = static_cast<uint64_t>(seed);
+  request.loop.shuffle_seed = EndpointInitSeed(cue_proportion, seed);
   request.loop.progress = progress;
   // The training data is materialised only if the model must be trained.
   auto data = std::make_shared<Batch>();
@@ -56,7 +63,8 @@ absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec,
     Batch b = dataset.Materialize(View::kTrainMix, 0, cue_proportion);
     data->x = b.x.to(device);
     data->y = b.y.to(device);
-    ParamMap params = model.Init(seed);
+    ParamMap params = model.Init(
+        static_cast<int64_t>(EndpointInitSeed(cue_proportion, seed) >> 1));
     for (auto& [name, t] : params) t = t.to(device);
     return params;
   };

@@ -23,6 +23,13 @@ RunKey BaseRunKey(const Spec& spec, const std::string& role,
 
 RunKey EndpointKey(const Spec& spec, double cue_proportion, int64_t seed);
 
+// The initialisation and shuffling seed of an endpoint: a hash of (seed, c),
+// so theta_C and theta_NC of one spec seed start from different random
+// initialisations, as independently trained models do in the paper. (With
+// one shared initialisation and data order, theta_C and theta_NC stay close
+// in weight space and are linearly connected at the quick scale.)
+uint64_t EndpointInitSeed(double cue_proportion, int64_t seed);
+
 // "theta_C c=0.8 seed=0" / "theta_NC seed=1".
 std::string EndpointName(double cue_proportion, int64_t seed);
 

@@ -59,7 +59,11 @@ TEST_F(EndpointsTest, SameSpecSameSeedBitIdentical) {
   EXPECT_FALSE(a.from_cache);
   EXPECT_TRUE(ParamsEqual(a.params, b.params));
   // Training moved the parameters away from the initialisation.
-  EXPECT_GT(MaxAbsDiff(a.params, model_->Init(0)), 1e-3);
+  EXPECT_GT(MaxAbsDiff(a.params, model_->Init(static_cast<int64_t>(
+                                     EndpointInitSeed(0.8, 0) >> 1))),
+            1e-3);
+  // theta_C and theta_NC of one seed start from different initialisations.
+  EXPECT_NE(EndpointInitSeed(0.8, 0), EndpointInitSeed(0.0, 0));
 }
 
 TEST_F(EndpointsTest, SecondRequestLoadsFromCache) {
@@ -80,11 +84,13 @@ TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
   request.loop.label = "killed";
   request.loop.num_samples = dataset_->Size(View::kTrainMix);
   request.loop.train = spec_.train();
-  request.loop.shuffle_seed = 0;
+  request.loop.shuffle_seed = EndpointInitSeed(0.8, 0);
   request.loop.progress = false;
   auto data = std::make_shared<Batch>(
       dataset_->Materialize(View::kTrainMix, 0, 0.8));
-  request.init = [this] { return model_->Init(0); };
+  request.init = [this] {
+    return model_->Init(static_cast<int64_t>(EndpointInitSeed(0.8, 0) >> 1));
+  };
   const int64_t steps = StepsPerEpoch(request.loop.num_samples,
                                       spec_.train().batch_size());
   LossFn real = SupervisedLoss(*model_, data);

@@ -27,7 +27,8 @@
 namespace mmc {
 
 // Bumped when training semantics change (see RunKey.format_version).
-inline constexpr int kTrainingFormatVersion = 1;
+// 2: endpoints initialise from EndpointInitSeed(c, seed), not seed.
+inline constexpr int kTrainingFormatVersion = 2;
 
 // 16 hex digits of a 64-bit FNV-1a hash of the key's canonical text.
 std::string CacheKeyHash(const RunKey& key);
