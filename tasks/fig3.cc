@@ -26,15 +26,8 @@
 #include "lib/report/path_report.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
+#include "tasks/experiment_task.h"
 #include "tasks/task_common.h"
-
-ABSL_FLAG(std::string, spec, mmc::kDefaultSpec, "experiment spec (textproto)");
-ABSL_FLAG(std::string, data_dir, "",
-          "dataset directory (required for CIFAR); overrides the spec");
-ABSL_FLAG(std::string, out_dir, "", "output directory (default: reports/)");
-ABSL_FLAG(std::string, cache_dir, "", "run cache (default: cache/)");
-ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
-ABSL_FLAG(bool, dry_run, false, "print the resolved plan and exit");
 
 namespace mmc {
 namespace {
@@ -159,40 +152,19 @@ std::string Report(const Spec& spec, const Model& model, const Fig3Results& r,
 }
 
 absl::Status Run() {
-  const auto start = std::chrono::steady_clock::now();
-  std::string spec_path;
-  ASSIGN_OR_RETURN(Spec spec, LoadSpecFlag(absl::GetFlag(FLAGS_spec), &spec_path));
-  ApplyThreads(spec);
-  const DatasetFacts facts = FactsOf(spec.dataset().kind());
-  ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                   Model::Create(spec.model(), facts.channels, facts.classes));
-  if (absl::GetFlag(FLAGS_dry_run)) {
-    PrintPlan(spec, *model);
+  ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task, SetUpExperimentTask("fig3"));
+  if (task->dry_run()) {
+    PrintPlan(task->spec, *task->model);
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(std::string out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
-  ASSIGN_OR_RETURN(torch::Device device, ParseDevice(absl::GetFlag(FLAGS_device)));
-  ASSIGN_OR_RETURN(std::shared_ptr<const CueDataset> dataset,
-                   CueDataset::Load(spec.dataset(),
-                                    ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
-  RunCache cache(CacheDirFlag(absl::GetFlag(FLAGS_cache_dir)), device);
-  EvalSets sets(*dataset, spec.eval(), device);
-  ExperimentContext context;
-  context.spec = &spec;
-  context.model = model.get();
-  context.dataset = dataset.get();
-  context.sets = &sets;
-  context.cache = &cache;
-  context.device = device;
-  ASSIGN_OR_RETURN(Fig3Results results, RunFig3(context));
-  *results.mutable_info() = MakeRunInfo("fig3", spec_path, spec, device);
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  RETURN_IF_ERROR(WriteReport(out_dir, "fig3", Report(spec, *model, results, out_dir),
+  ASSIGN_OR_RETURN(Fig3Results results, RunFig3(task->context));
+  *results.mutable_info() = task->Info();
+  RETURN_IF_ERROR(WriteReport(task->out_dir, "fig3",
+                              Report(task->spec, *task->model, results, task->out_dir),
                               results));
   std::vector<Verdict> verdicts(results.verdicts().begin(), results.verdicts().end());
   std::cout << "fig3: " << VerdictTally(verdicts) << "; wrote "
-            << JoinPath(out_dir, "fig3.md") << " in "
+            << JoinPath(task->out_dir, "fig3.md") << " in "
             << absl::StrFormat("%.0f s", results.info().wall_seconds()) << "\n";
   return absl::OkStatus();
 }

@@ -23,15 +23,8 @@
 #include "lib/report/markdown.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
+#include "tasks/experiment_task.h"
 #include "tasks/task_common.h"
-
-ABSL_FLAG(std::string, spec, mmc::kDefaultSpec, "experiment spec (textproto)");
-ABSL_FLAG(std::string, data_dir, "",
-          "dataset directory (required for CIFAR); overrides the spec");
-ABSL_FLAG(std::string, out_dir, "", "output directory (default: reports/)");
-ABSL_FLAG(std::string, cache_dir, "", "run cache (default: cache/)");
-ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
-ABSL_FLAG(bool, dry_run, false, "print the resolved plan and exit");
 
 namespace mmc {
 namespace {
@@ -51,14 +44,11 @@ std::vector<Endpoint> Endpoints(const Spec& spec) {
 }
 
 absl::Status Run() {
-  const auto start = std::chrono::steady_clock::now();
-  std::string spec_path;
-  ASSIGN_OR_RETURN(Spec spec, LoadSpecFlag(absl::GetFlag(FLAGS_spec), &spec_path));
-  ApplyThreads(spec);
+  ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task, SetUpExperimentTask("train"));
+  const Spec& spec = task->spec;
+  const Model* model = task->model.get();
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
-  ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                   Model::Create(spec.model(), facts.channels, facts.classes));
-  if (absl::GetFlag(FLAGS_dry_run)) {
+  if (task->dry_run()) {
     std::vector<PlannedRun> runs;
     for (const Endpoint& e : Endpoints(spec)) {
       runs.push_back({EndpointName(e.cue_proportion, e.seed), spec.train(),
@@ -68,19 +58,13 @@ absl::Status Run() {
                             model->ForwardFlops(facts.height, facts.width), runs);
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(std::string out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
-  ASSIGN_OR_RETURN(torch::Device device, ParseDevice(absl::GetFlag(FLAGS_device)));
-  ASSIGN_OR_RETURN(std::shared_ptr<const CueDataset> dataset,
-                   CueDataset::Load(spec.dataset(),
-                                    ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
-  RunCache cache(CacheDirFlag(absl::GetFlag(FLAGS_cache_dir)), device);
-  EvalSets sets(*dataset, spec.eval(), device);
+  const std::string& out_dir = task->out_dir;
 
   TrainResults results;
   for (const Endpoint& e : Endpoints(spec)) {
     ASSIGN_OR_RETURN(TrainedModel trained,
-                     TrainEndpoint(spec, *model, *dataset, e.cue_proportion, e.seed,
-                                   &cache, device));
+                     TrainEndpoint(spec, *model, *task->dataset, e.cue_proportion,
+                                   e.seed, task->cache.get(), task->device));
     ModelResult* r = results.add_models();
     r->set_name(e.cue_proportion > 0 ? "theta_C" : "theta_NC");
     r->set_cue_proportion(e.cue_proportion);
@@ -88,7 +72,7 @@ absl::Status Run() {
     r->set_cache_key(trained.hash);
     r->set_from_cache(trained.from_cache);
     r->set_train_seconds(trained.train_seconds);
-    for (const SetMetrics& m : sets.EvaluateAll(*model, trained.params)) {
+    for (const SetMetrics& m : task->sets->EvaluateAll(*model, trained.params)) {
       *r->add_metrics() = m;
     }
     std::cerr << absl::StrFormat("%s: NC %.1f C %.1f RC %.1f RI %.1f (%s)\n",
@@ -99,9 +83,7 @@ absl::Status Run() {
                                  AccuracyOf({r->metrics().begin(), r->metrics().end()}, "RI"),
                                  trained.from_cache ? "cached" : "trained");
   }
-  *results.mutable_info() = MakeRunInfo("train", spec_path, spec, device);
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  *results.mutable_info() = task->Info();
 
   std::string md = absl::StrFormat("# Endpoints: %s\n\n", spec.name());
   md += ProvenanceMarkdown(results.info());

@@ -1,0 +1,30 @@
+// The Fig. 4 experiment (paper §3, App. E): theta_C fine-tuned on the
+// training images without cue at several initial learning rates (step
+// decay), the fine-tuned theta_FT permuted to match theta_C's activations,
+// and the linear path theta_C (t = 0) -> theta_FT (t = 1) evaluated on every
+// set. The first of spec.seeds is used; BatchNorm is reset at every point on
+// theta_C's own training mix (eval.bn_reset_data).
+#ifndef LIB_EXPERIMENT_FIG4_H_
+#define LIB_EXPERIMENT_FIG4_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/experiment/fig3.h"
+#include "lib/spec/results.pb.h"
+
+namespace mmc {
+
+absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& context);
+
+// QUICK_TIER.md's asserted Fig. 4 claims (small LR stays connected and
+// cue-reliant; large LR becomes invariant) and the reported one (large LR
+// breaks linear connectivity).
+std::vector<Verdict> Fig4Verdicts(const Fig4Results& results);
+
+// "lr=0.001".
+std::string LrLabel(double lr);
+
+}  // namespace mmc
+
+#endif  // LIB_EXPERIMENT_FIG4_H_

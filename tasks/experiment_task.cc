@@ -1,0 +1,64 @@
+// Implementation of tasks/experiment_task.h.
+#include "tasks/experiment_task.h"
+
+#include "absl/flags/flag.h"
+#include "lib/experiment/plan.h"
+#include "lib/util/files.h"
+#include "lib/util/status_macros.h"
+#include "tasks/task_common.h"
+
+ABSL_FLAG(std::string, spec, mmc::kDefaultSpec,
+          "experiment spec (textproto); relative paths resolve against the "
+          "directory bazel run was started from, then the workspace");
+ABSL_FLAG(std::string, data_dir, "",
+          "dataset directory (required for CIFAR); overrides the spec");
+ABSL_FLAG(std::string, out_dir, "", "output directory (default: reports/)");
+ABSL_FLAG(std::string, cache_dir, "",
+          "run cache of trained models (default: cache/ in the workspace)");
+ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
+ABSL_FLAG(bool, dry_run, false, "print the resolved plan and exit");
+
+namespace mmc {
+
+bool ExperimentTask::dry_run() const { return absl::GetFlag(FLAGS_dry_run); }
+
+RunInfo ExperimentTask::Info() const {
+  RunInfo info = MakeRunInfo(name, spec_path, spec, device);
+  info.set_wall_seconds(std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
+  return info;
+}
+
+absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
+    const std::string& name) {
+  auto task = std::make_unique<ExperimentTask>();
+  task->name = name;
+  task->start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(task->spec,
+                   LoadSpecFlag(absl::GetFlag(FLAGS_spec), &task->spec_path));
+  ApplyThreads(task->spec);
+  const DatasetFacts facts = FactsOf(task->spec.dataset().kind());
+  ASSIGN_OR_RETURN(task->model, Model::Create(task->spec.model(),
+                                              facts.channels, facts.classes));
+  if (task->dry_run()) return task;
+  ASSIGN_OR_RETURN(task->out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
+  ASSIGN_OR_RETURN(task->device, ParseDevice(absl::GetFlag(FLAGS_device)));
+  ASSIGN_OR_RETURN(task->dataset,
+                   CueDataset::Load(task->spec.dataset(),
+                                    ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
+  task->sets = std::make_unique<EvalSets>(*task->dataset, task->spec.eval(),
+                                          task->device);
+  task->cache = std::make_unique<RunCache>(
+      CacheDirFlag(absl::GetFlag(FLAGS_cache_dir)), task->device);
+  ExperimentContext& c = task->context;
+  c.spec = &task->spec;
+  c.model = task->model.get();
+  c.dataset = task->dataset.get();
+  c.sets = task->sets.get();
+  c.cache = task->cache.get();
+  c.device = task->device;
+  return task;
+}
+
+}  // namespace mmc

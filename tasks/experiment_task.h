@@ -1,0 +1,58 @@
+// The setup every experiment task (train, fig3, fig4, table3, table2, all)
+// shares: the common flags, the spec, the model, and — unless --dry_run —
+// the output directory (checked writable before any work), device, dataset,
+// evaluation sets and run cache, bundled as an ExperimentContext.
+//
+// Flags: --spec (default: the quick spec), --data_dir, --out_dir (default
+// reports/), --cache_dir (default cache/), --device=cpu|cuda, --dry_run.
+#ifndef TASKS_EXPERIMENT_TASK_H_
+#define TASKS_EXPERIMENT_TASK_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "lib/data/cue_dataset.h"
+#include "lib/experiment/eval_sets.h"
+#include "lib/experiment/fig3.h"
+#include "lib/experiment/run_cache.h"
+#include "lib/models/model.h"
+#include "lib/spec/results.pb.h"
+
+ABSL_DECLARE_FLAG(std::string, spec);
+ABSL_DECLARE_FLAG(std::string, data_dir);
+ABSL_DECLARE_FLAG(std::string, out_dir);
+ABSL_DECLARE_FLAG(std::string, cache_dir);
+ABSL_DECLARE_FLAG(std::string, device);
+ABSL_DECLARE_FLAG(bool, dry_run);
+
+namespace mmc {
+
+struct ExperimentTask {
+  std::string name;
+  std::string spec_path;
+  Spec spec;
+  std::unique_ptr<Model> model;
+  std::string out_dir;
+  torch::Device device = torch::kCPU;
+  std::shared_ptr<const CueDataset> dataset;
+  std::unique_ptr<EvalSets> sets;
+  std::unique_ptr<RunCache> cache;
+  ExperimentContext context;
+  std::chrono::steady_clock::time_point start;
+
+  bool dry_run() const;
+  // Provenance with the wall time so far.
+  RunInfo Info() const;
+};
+
+// Loads the spec and builds the model; unless --dry_run, also prepares the
+// output directory, device, data, evaluation sets and cache.
+absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
+    const std::string& name);
+
+}  // namespace mmc
+
+#endif  // TASKS_EXPERIMENT_TASK_H_
