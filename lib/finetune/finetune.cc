@@ -1,0 +1,567 @@
+// Implementation of lib/finetune/finetune.h.
+#include "lib/finetune/finetune.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/experiment/endpoints.h"
+#include "lib/finetune/cbft_loss.h"
+#include "lib/spec/spec_io.h"
+#include "lib/train/evaluate.h"
+#include "lib/train/train_loop.h"
+#include "lib/util/random.h"
+#include "lib/util/status_macros.h"
+
+namespace mmc {
+namespace {
+
+constexpr uint64_t kShuffleStream = 0xf17e;
+constexpr uint64_t kLlrHeadStream = 0x11e;
+constexpr uint64_t kCbftWarmupStream = 0xcbf0;
+constexpr uint64_t kCbftMainStream = 0xcbf1;
+
+// Produces a (CPU) batch; called only when a run must train.
+using DataFn = std::function<Batch()>;
+
+absl::Status CheckInputs(const FinetuneContext& ctx,
+                         const TrainedModel& theta_c) {
+  if (ctx.spec == nullptr || ctx.model == nullptr || ctx.dataset == nullptr ||
+      ctx.cache == nullptr) {
+    return absl::InvalidArgumentError(
+        "FinetuneContext needs spec, model, dataset and cache");
+  }
+  if (theta_c.hash.empty() || theta_c.params.empty()) {
+    return absl::InvalidArgumentError(
+        "theta_C must be a model from the run cache (its hash is a parent of "
+        "every fine-tuning key)");
+  }
+  return absl::OkStatus();
+}
+
+// Detached copy on `device`.
+ParamMap OnDevice(const ParamMap& params, torch::Device device) {
+  ParamMap out;
+  for (const auto& [name, t] : params)
+    out[name] = t.detach().to(device).clone();
+  return out;
+}
+
+std::string Exact(double value) { return absl::StrFormat("%.17g", value); }
+
+RunKey FinetuneKey(const FinetuneContext& ctx, const std::string& role,
+                   const TrainSpec& train, int64_t seed, double c,
+                   const std::string& view,
+                   const std::vector<std::string>& parents,
+                   const std::string& extra) {
+  RunKey key =
+      BaseRunKey(*ctx.spec, absl::StrCat("finetune/", role), train, seed);
+  key.set_cue_proportion(c);
+  key.set_data_view(view);
+  for (const std::string& parent : parents) key.add_parents(parent);
+  if (!extra.empty()) key.set_extra(extra);
+  return key;
+}
+
+LoopConfig MakeLoop(const FinetuneContext& ctx, const std::string& label,
+                    int64_t num_samples, const TrainSpec& train, int64_t seed) {
+  LoopConfig loop;
+  loop.label = label;
+  loop.num_samples = num_samples;
+  loop.train = train;
+  loop.shuffle_seed =
+      CounterHash(static_cast<uint64_t>(seed), kShuffleStream, 0);
+  loop.progress = ctx.progress;
+  return loop;
+}
+
+std::string Label(const std::string& what, double c, int64_t seed) {
+  return absl::StrFormat("%s c=%g seed=%d", what, c, seed);
+}
+
+// Whole-network fine-tuning from `start` with BN in kTrain mode.
+absl::StatusOr<TrainedModel> FullFineTune(
+    const FinetuneContext& ctx, const std::string& role,
+    const std::string& label, const TrainSpec& train, int64_t seed, double c,
+    const std::string& view, const std::vector<std::string>& parents,
+    const std::string& extra, const ParamMap& start, int64_t num_samples,
+    const DataFn& make_data) {
+  TrainRequest request;
+  request.key = FinetuneKey(ctx, role, train, seed, c, view, parents, extra);
+  request.loop = MakeLoop(ctx, label, num_samples, train, seed);
+  auto data = std::make_shared<Batch>();
+  const torch::Device device = ctx.device;
+  request.init = [data, &make_data, &start, device] {
+    Batch b = make_data();
+    data->x = b.x.to(device);
+    data->y = b.y.to(device);
+    return OnDevice(start, device);
+  };
+  request.loss = SupervisedLoss(*ctx.model, data);
+  return ctx.cache->TrainOrLoad(request);
+}
+
+// LLR: a fresh head on the frozen body of `body` (BN kEval), trained on
+// the body's features of `make_data()`.
+absl::StatusOr<TrainedModel> TrainHead(
+    const FinetuneContext& ctx, const std::string& label, int64_t seed,
+    double c, const std::string& view, const std::vector<std::string>& parents,
+    const std::string& extra, const ParamMap& body, int64_t num_samples,
+    const DataFn& make_data) {
+  const TrainSpec& train = ctx.spec->finetune().llr();
+  TrainRequest request;
+  request.key = FinetuneKey(ctx, "LLR", train, seed, c, view, parents, extra);
+  request.loop = MakeLoop(ctx, label, num_samples, train, seed);
+  const std::vector<std::string> head = ctx.model->HeadNames();
+  for (const auto& [name, t] : body) {
+    if (std::find(head.begin(), head.end(), name) == head.end()) {
+      request.loop.frozen.insert(name);
+    }
+  }
+  auto features = std::make_shared<Batch>();  // x: features, y: labels.
+  const Model* model = ctx.model;
+  const torch::Device device = ctx.device;
+  const int64_t eval_batch = std::max(1, ctx.spec->eval().batch_size());
+  request.init = [features, model, &make_data, &body, device, eval_batch,
+                  seed] {
+    Batch b = make_data();
+    ParamMap params = OnDevice(body, device);
+    {
+      torch::NoGradGuard no_grad;
+      std::vector<torch::Tensor> parts;
+      const int64_t n = b.x.size(0);
+      for (int64_t s = 0; s < n; s += eval_batch) {
+        torch::Tensor x = b.x.slice(0, s, std::min(n, s + eval_batch));
+        parts.push_back(
+            model->Forward(params, x.to(device), ForwardOptions{}).features);
+      }
+      features->x = torch::cat(parts);
+      features->y = b.y.to(device);
+    }
+    // PyTorch's default Linear init from a seed of its own.
+    const torch::Tensor& old = params.at("head.weight");
+    torch::manual_seed(
+        CounterHash(static_cast<uint64_t>(seed), kLlrHeadStream, 0) >> 1);
+    torch::nn::Linear fresh(old.size(1), old.size(0));
+    params["head.weight"] =
+        fresh->weight.detach().clone().to(old.scalar_type()).to(device);
+    params["head.bias"] =
+        fresh->bias.detach().clone().to(old.scalar_type()).to(device);
+    return params;
+  };
+  request.loss = [features](const ParamMap& params,
+                            const torch::Tensor& indices, int64_t) {
+    torch::Tensor idx = indices.to(features->x.device());
+    torch::Tensor f = features->x.index_select(0, idx);
+    torch::Tensor y = features->y.index_select(0, idx);
+    torch::Tensor logits =
+        torch::linear(f, params.at("head.weight"), params.at("head.bias"));
+    StepResult result;
+    result.loss = torch::cross_entropy_loss(logits, y);
+    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    result.count = y.size(0);
+    return result;
+  };
+  return ctx.cache->TrainOrLoad(request);
+}
+
+// One CBFT phase (warm-up or main) from `start`.
+absl::StatusOr<TrainedModel> TrainCbftPhase(
+    const FinetuneContext& ctx, Method method, const CbftSpec& options,
+    bool warmup, const TrainedModel& theta_c, const TrainedModel& start,
+    double c, int64_t seed) {
+  TrainSpec train = ctx.spec->finetune().cbft();
+  if (warmup) {
+    train.set_epochs(options.warmup_epochs());
+    train.clear_schedule();
+    train.mutable_schedule()->set_kind(ScheduleSpec::CONSTANT);
+  }
+  const bool authors = options.authors_variant();
+  const bool use_barrier = options.use_barrier();
+  const bool two_step = authors && use_barrier;
+  const View cue_view = authors ? View::kTrainMix : View::kTrainCue;
+  const CueDataset* dataset = ctx.dataset;
+  const int64_t n_clean = dataset->Size(View::kHoldout);
+  const int64_t n_cue = dataset->Size(cue_view);
+  const int64_t batch = train.batch_size();
+  if (n_cue < 1 || batch < 1) {
+    return absl::InvalidArgumentError(
+        "CBFT needs training images and a positive batch size");
+  }
+
+  std::vector<std::string> parents = {theta_c.hash};
+  if (start.hash != theta_c.hash) parents.push_back(start.hash);
+  const std::string slug = MethodSlug(method);
+  const std::string phase = warmup ? "warm-up" : "main";
+  TrainRequest request;
+  request.key = FinetuneKey(
+      ctx, warmup ? absl::StrCat(slug, "/warmup") : slug, train, seed, c,
+      absl::StrCat(ViewName(View::kHoldout), "+", ViewName(cue_view)), parents,
+      CanonicalText(options));
+  request.loop = MakeLoop(
+      ctx, Label(absl::StrCat(MethodName(method), " ", phase), c, seed),
+      n_clean, train, seed);
+  const int64_t steps_per_epoch = StepsPerEpoch(n_clean, batch);
+  const uint64_t loop_shuffle = request.loop.shuffle_seed;
+  if (two_step) {
+    // 2 S pseudo-samples of batch 1: one loop step per half-step.
+    request.loop.num_samples = 2 * steps_per_epoch;
+    request.loop.train.set_batch_size(1);
+  }
+
+  auto clean = std::make_shared<Batch>();
+  auto anchor = std::make_shared<ParamMap>();
+  const torch::Device device = ctx.device;
+  request.init = [clean, anchor, dataset, &theta_c, &start, device] {
+    Batch b = dataset->Materialize(View::kHoldout, 0);
+    clean->x = b.x.to(device);
+    clean->y = b.y.to(device);
+    *anchor = OnDevice(theta_c.params, device);
+    return OnDevice(start.params, device);
+  };
+
+  const Model* model = ctx.model;
+  const uint64_t draw_seed =
+      CounterHash(static_cast<uint64_t>(seed),
+                  warmup ? kCbftWarmupStream : kCbftMainStream, 0);
+  const double lambda1 = options.lambda1();
+  const double lambda2 = options.lambda2();
+  const int num_classes = model->num_classes();
+  auto get = [dataset, device, c](View view,
+                                  const std::vector<int64_t>& indices) {
+    Batch b = dataset->Get(view, indices, c);
+    b.x = b.x.to(device);
+    b.y = b.y.to(device);
+    return b;
+  };
+  ForwardOptions train_bn;
+  train_bn.bn = BnMode::kTrain;
+
+  if (!authors) {
+    request.loss = [=](const ParamMap& params, const torch::Tensor& indices,
+                       int64_t step) {
+      torch::Tensor idx = indices.to(clean->x.device());
+      torch::Tensor x = clean->x.index_select(0, idx);
+      torch::Tensor y = clean->y.index_select(0, idx);
+      torch::Tensor logits = model->Forward(params, x, train_bn).logits;
+      StepResult result;
+      result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+      result.count = y.size(0);
+      torch::Tensor loss = torch::cross_entropy_loss(logits, y);
+      if (use_barrier || !warmup) {
+        const std::vector<int64_t> cue_idx =
+            CueBatchIndices(draw_seed, step, idx.size(0), n_cue);
+        Batch cue = get(View::kTrainCue, cue_idx);
+        if (use_barrier) {
+          loss = loss + BarrierTerm(*model, params, *anchor,
+                                    UniformPathPoint(draw_seed, step), cue.x,
+                                    cue.y, lambda1);
+        }
+        if (!warmup) {
+          Batch nocue = get(View::kTrainNoCue, cue_idx);
+          torch::Tensor f_cue =
+              model->Forward(params, cue.x, train_bn).features;
+          torch::Tensor f_nocue =
+              model->Forward(params, nocue.x, train_bn).features;
+          loss =
+              loss + InvarianceTerm(f_cue, cue.y, f_nocue, nocue.y, num_classes,
+                                    lambda2, InvarianceForm::kPaper);
+        }
+      }
+      result.loss = loss;
+      return result;
+    };
+  } else {
+    request.loss = [=](const ParamMap& params, const torch::Tensor& indices,
+                       int64_t step) {
+      const int64_t pair = two_step ? step / 2 : step;
+      torch::Tensor idx;
+      if (two_step) {
+        // The clean batch the loop would have drawn for batch `pair`.
+        const int64_t epoch = pair / steps_per_epoch;
+        const int64_t b = pair % steps_per_epoch;
+        const int64_t end =
+            b == steps_per_epoch - 1 ? n_clean : (b + 1) * batch;
+        idx = EpochPermutation(loop_shuffle, static_cast<int>(epoch), n_clean)
+                  .slice(0, b * batch, end);
+      } else {
+        idx = indices;
+      }
+      idx = idx.to(clean->x.device());
+      const std::vector<int64_t> cue_idx =
+          CueBatchIndices(draw_seed, pair, idx.size(0), n_cue);
+      Batch cue = get(View::kTrainMix, cue_idx);
+      StepResult result;
+      if (two_step && step % 2 == 0) {
+        // Step 1 of the batch: the barrier term alone.
+        result.loss = BarrierTerm(*model, params, *anchor,
+                                  AuthorsPathPoint(draw_seed, pair), cue.x,
+                                  cue.y, lambda1);
+        return result;
+      }
+      // Step 2: clean CE + invariance (clean vs cue batch features).
+      torch::Tensor x = clean->x.index_select(0, idx);
+      torch::Tensor y = clean->y.index_select(0, idx);
+      ForwardOutput out = model->Forward(params, x, train_bn);
+      torch::Tensor loss = torch::cross_entropy_loss(out.logits, y);
+      // In two-step mode the loop sees one pseudo-sample per half-step, so
+      // its progress accuracy is meaningless there; none is reported.
+      if (!two_step) {
+        result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
+        result.count = y.size(0);
+      }
+      if (!warmup) {
+        torch::Tensor f_cue = model->Forward(params, cue.x, train_bn).features;
+        loss = loss + InvarianceTerm(f_cue, cue.y, out.features, y, num_classes,
+                                     lambda2, InvarianceForm::kAuthors);
+      }
+      result.loss = loss;
+      return result;
+    };
+  }
+  return ctx.cache->TrainOrLoad(request);
+}
+
+absl::StatusOr<MethodResult> RunCbft(const FinetuneContext& ctx, Method method,
+                                     const TrainedModel& theta_c, double c,
+                                     int64_t seed) {
+  const CbftSpec options = EffectiveCbftOptions(*ctx.spec, method);
+  MethodResult result;
+  TrainedModel start = theta_c;
+  double seconds = 0.0;
+  bool from_cache = true;
+  if (options.warmup_epochs() > 0) {
+    ASSIGN_OR_RETURN(start, TrainCbftPhase(ctx, method, options, true, theta_c,
+                                           theta_c, c, seed));
+    seconds += start.train_seconds;
+    from_cache = from_cache && start.from_cache;
+  }
+  ASSIGN_OR_RETURN(result.model, TrainCbftPhase(ctx, method, options, false,
+                                                theta_c, start, c, seed));
+  result.model.train_seconds += seconds;
+  result.model.from_cache = result.model.from_cache && from_cache;
+  const TrainSpec& train = ctx.spec->finetune().cbft();
+  result.detail = absl::StrFormat(
+      "warm-up %d epoch(s) at lr %g constant, then %d epochs from lr %g; "
+      "lambda1 %g, lambda2 %g%s%s",
+      options.warmup_epochs(), train.lr(), train.epochs(), train.lr(),
+      options.lambda1(), options.lambda2(),
+      options.use_barrier() ? "" : ", no barrier term",
+      options.authors_variant() ? ", authors' code variant" : "");
+  return result;
+}
+
+absl::StatusOr<MethodResult> RunLpft(const FinetuneContext& ctx,
+                                     const TrainedModel& theta_c, double c,
+                                     int64_t seed) {
+  const FinetuneSpec& ft = ctx.spec->finetune();
+  if (ft.lpft_lrs_size() == 0) {
+    return absl::InvalidArgumentError("LPFT needs finetune.lpft_lrs");
+  }
+  const double fraction = ft.validation_fraction();
+  ASSIGN_OR_RETURN(HoldoutSplit split, SplitHoldout(*ctx.dataset, fraction));
+  const CueDataset* dataset = ctx.dataset;
+  const DataFn make_train = [dataset, &split] {
+    return dataset->Get(View::kHoldout, split.train);
+  };
+  const std::string view = "holdout_train";
+  const std::string extra =
+      absl::StrCat("validation_fraction: ", Exact(fraction));
+  const int64_t n = static_cast<int64_t>(split.train.size());
+  ASSIGN_OR_RETURN(
+      TrainedModel probe,
+      TrainHead(ctx, Label("LPFT probe (LLR)", c, seed), seed, c, view,
+                {theta_c.hash}, extra, theta_c.params, n, make_train));
+  Batch validation = dataset->Get(View::kHoldout, split.validation);
+  validation.x = validation.x.to(ctx.device);
+  validation.y = validation.y.to(ctx.device);
+  const int64_t eval_batch = std::max(1, ctx.spec->eval().batch_size());
+
+  MethodResult result;
+  double seconds = probe.train_seconds;
+  bool from_cache = probe.from_cache;
+  Metrics best;
+  int best_index = -1;
+  std::vector<std::string> tried;
+  for (int i = 0; i < ft.lpft_lrs_size(); ++i) {
+    TrainSpec train = ft.lpft();
+    train.set_lr(ft.lpft_lrs(i));
+    ASSIGN_OR_RETURN(
+        TrainedModel tuned,
+        FullFineTune(ctx, "LPFT",
+                     Label(absl::StrFormat("LPFT lr=%g", train.lr()), c, seed),
+                     train, seed, c, view, {theta_c.hash, probe.hash}, extra,
+                     probe.params, n, make_train));
+    seconds += tuned.train_seconds;
+    from_cache = from_cache && tuned.from_cache;
+    const Metrics m =
+        Evaluate(*ctx.model, tuned.params, validation, eval_batch);
+    tried.push_back(absl::StrFormat("%g: %.1f%%", train.lr(), m.accuracy));
+    if (best_index < 0 || m.accuracy > best.accuracy ||
+        (m.accuracy == best.accuracy && m.loss < best.loss)) {
+      best = m;
+      best_index = i;
+      result.model = std::move(tuned);
+    }
+  }
+  result.model.train_seconds = seconds;
+  result.model.from_cache = from_cache;
+  result.detail = absl::StrFormat(
+      "lr %g chosen by validation accuracy (%d held-out samples; %s)",
+      ft.lpft_lrs(best_index), split.validation.size(),
+      absl::StrJoin(tried, ", "));
+  return result;
+}
+
+}  // namespace
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kFtMedium:
+      return "FT_M";
+    case Method::kFtSmall:
+      return "FT_S";
+    case Method::kLlr:
+      return "LLR";
+    case Method::kLpft:
+      return "LPFT";
+    case Method::kCbft:
+      return "CBFT";
+    case Method::kCbftNoBarrier:
+      return "CBFT (no barrier)";
+    case Method::kCbftAuthors:
+      return "CBFT (authors' variant)";
+  }
+  return "?";
+}
+
+const char* MethodSlug(Method method) {
+  switch (method) {
+    case Method::kCbftNoBarrier:
+      return "CBFT_no_barrier";
+    case Method::kCbftAuthors:
+      return "CBFT_authors";
+    default:
+      return MethodName(method);
+  }
+}
+
+CbftSpec EffectiveCbftOptions(const Spec& spec, Method method) {
+  const CbftSpec& given = spec.finetune().cbft_options();
+  // Every field explicit, so the key text does not depend on whether the
+  // spec spelled out a default.
+  CbftSpec o;
+  o.set_lambda1(given.lambda1());
+  o.set_lambda2(given.lambda2());
+  o.set_warmup_epochs(given.warmup_epochs());
+  o.set_authors_variant(given.authors_variant());
+  o.set_use_barrier(given.use_barrier());
+  if (method == Method::kCbftNoBarrier) o.set_use_barrier(false);
+  if (method == Method::kCbftAuthors) o.set_authors_variant(true);
+  return o;
+}
+
+absl::StatusOr<HoldoutSplit> SplitHoldout(const CueDataset& dataset,
+                                          double validation_fraction) {
+  if (!(validation_fraction > 0.0 && validation_fraction < 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("finetune.validation_fraction must be in (0, 1), got ",
+                     validation_fraction));
+  }
+  std::vector<std::vector<int64_t>> by_class(dataset.num_classes());
+  const int64_t n = dataset.Size(View::kHoldout);
+  for (int64_t i = 0; i < n; ++i) {
+    by_class[dataset.Label(View::kHoldout, i)].push_back(i);
+  }
+  HoldoutSplit split;
+  for (int k = 0; k < dataset.num_classes(); ++k) {
+    const int64_t n_k = static_cast<int64_t>(by_class[k].size());
+    if (n_k == 0) continue;
+    const int64_t n_val = std::llround(validation_fraction * n_k);
+    if (n_val < 1 || n_val >= n_k) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "finetune.validation_fraction %g of the %d hold-out samples of "
+          "class %d leaves an empty training or validation part",
+          validation_fraction, n_k, k));
+    }
+    for (int64_t j = 0; j < n_k; ++j) {
+      (j < n_k - n_val ? split.train : split.validation)
+          .push_back(by_class[k][j]);
+    }
+  }
+  std::sort(split.train.begin(), split.train.end());
+  std::sort(split.validation.begin(), split.validation.end());
+  return split;
+}
+
+absl::StatusOr<TrainedModel> FineTuneNoCue(const FinetuneContext& ctx,
+                                           const TrainedModel& theta_c,
+                                           double cue_proportion, int64_t seed,
+                                           double lr) {
+  RETURN_IF_ERROR(CheckInputs(ctx, theta_c));
+  TrainSpec train = ctx.spec->finetune().fig4();
+  train.set_lr(lr);
+  const CueDataset* dataset = ctx.dataset;
+  return FullFineTune(
+      ctx, "no_cue",
+      Label(absl::StrFormat("FT no cue lr=%g", lr), cue_proportion, seed),
+      train, seed, cue_proportion, ViewName(View::kTrainNoCue), {theta_c.hash},
+      "", theta_c.params, dataset->Size(View::kTrainNoCue),
+      [dataset] { return dataset->Materialize(View::kTrainNoCue, 0); });
+}
+
+absl::StatusOr<MethodResult> RunMethod(const FinetuneContext& ctx,
+                                       Method method,
+                                       const TrainedModel& theta_c,
+                                       double cue_proportion, int64_t seed) {
+  RETURN_IF_ERROR(CheckInputs(ctx, theta_c));
+  const FinetuneSpec& ft = ctx.spec->finetune();
+  const CueDataset* dataset = ctx.dataset;
+  const DataFn holdout = [dataset] {
+    return dataset->Materialize(View::kHoldout, 0);
+  };
+  const int64_t n = dataset->Size(View::kHoldout);
+  const std::string view = ViewName(View::kHoldout);
+  const std::string label = Label(MethodName(method), cue_proportion, seed);
+  MethodResult result;
+  switch (method) {
+    case Method::kFtMedium:
+    case Method::kFtSmall: {
+      const TrainSpec& train =
+          method == Method::kFtMedium ? ft.ft_medium() : ft.ft_small();
+      ASSIGN_OR_RETURN(result.model,
+                       FullFineTune(ctx, MethodSlug(method), label, train, seed,
+                                    cue_proportion, view, {theta_c.hash}, "",
+                                    theta_c.params, n, holdout));
+      result.detail =
+          absl::StrFormat("lr %g, %d epochs", train.lr(), train.epochs());
+      return result;
+    }
+    case Method::kLlr: {
+      ASSIGN_OR_RETURN(result.model, TrainHead(ctx, label, seed, cue_proportion,
+                                               view, {theta_c.hash}, "",
+                                               theta_c.params, n, holdout));
+      result.detail =
+          absl::StrFormat("new head, frozen body (BN eval); lr %g, %d epochs",
+                          ft.llr().lr(), ft.llr().epochs());
+      return result;
+    }
+    case Method::kLpft:
+      return RunLpft(ctx, theta_c, cue_proportion, seed);
+    case Method::kCbft:
+    case Method::kCbftNoBarrier:
+    case Method::kCbftAuthors:
+      return RunCbft(ctx, method, theta_c, cue_proportion, seed);
+  }
+  return absl::InvalidArgumentError("unknown fine-tuning method");
+}
+
+}  // namespace mmc

@@ -1,0 +1,167 @@
+// Fine-tuning theta_C: the no-cue fine-tuning sweep of Fig. 4 and the
+// Table 3 methods (paper App. B.2, App. C): naive fine-tuning with a medium
+// or small learning rate (FT_M, FT_S), last-layer retraining (LLR,
+// Kirichenko et al.), linear probing then fine-tuning (LPFT, Kumar et al.)
+// and connectivity-based fine-tuning (CBFT, Eq. 4) with two variants.
+//
+// Every run trains through RunCache::TrainOrLoad (cached, resumable, locked)
+// under the key BaseRunKey(spec, "finetune/<slug>", train spec used, seed)
+// with cue_proportion, data_view, parents = [theta_C's hash, and the hash of
+// any earlier stage the run starts from] and `extra` = the method settings
+// that the train spec does not hold. Data are materialised only when a run
+// must actually train. All draws are counter-based (lib/util/random.h), so a
+// run is bit-identical across processes and resumes exactly.
+//
+// Choices the paper leaves open, and what we do:
+//  - Every loop shuffles with shuffle_seed = CounterHash(seed, 0xf17e, 0);
+//    the run's seed is the endpoint's seed (key field `seed`).
+//  - Fig. 4 (FineTuneNoCue): all training images without cue (View::
+//    kTrainNoCue; the hold-out is not part of them), spec.finetune().fig4()
+//    with its lr replaced by the sweep's lr; BatchNorm in kTrain mode.
+//  - FT_M / FT_S: the whole clean hold-out, ft_medium() / ft_small(), BN
+//    kTrain (running statistics are updated; at lr 0 only they move).
+//  - LLR: the head is replaced by a fresh torch::nn::Linear(C, K) built
+//    right after torch::manual_seed(h), h = CounterHash(seed, 0x11e, 0) >> 1
+//    (not theta_C's init seed), i.e. PyTorch's default Linear init (weight
+//    kaiming_uniform(a = sqrt 5), bias U(+-1/sqrt C)), as the authors' code
+//    does with a new nn.Linear. The body, BN statistics included, is frozen
+//    and run in BnMode::kEval, so its features of the training samples are
+//    constant: they are computed once (no autograd) and the head is trained
+//    on them with spec.finetune().llr(). This equals running the network
+//    every step (up to floating-point summation order).
+//  - LPFT: the hold-out is split per class by index: the last
+//    round(validation_fraction * n_k) hold-out samples of class k are
+//    validation, the rest train (both must be non-empty). LLR is run on the
+//    training part (its own cached run, data_view "holdout_train"), then the
+//    whole network is fine-tuned from it (BN kTrain) with
+//    spec.finetune().lpft() at each lr of lpft_lrs, on the training part
+//    only. The pick is the highest validation accuracy (BN kEval); ties go
+//    to the lower validation loss, then to the earlier lr in lpft_lrs.
+//  - CBFT (Eq. 4), one SGD step per batch on the sum of
+//      CE(clean batch; theta)                                 [BN kTrain]
+//    + |lambda1 - CE(cue batch; (1-t) theta + t theta_C)|     [kBatchStats]
+//    + lambda2/K sum_k ||mean f(cue_k) - mean f(nocue_k)||_2  [BN kTrain]
+//    The clean batch comes from the loop's shuffle of the hold-out (an epoch
+//    is one pass over it, as the authors' zip of the two loaders). The cue
+//    batch has the clean batch's size; its indices into the training images
+//    are drawn with replacement from (seed, step) (CueBatchIndices), and
+//    they are used twice: with cue (View::kTrainCue) for the barrier and
+//    the invariance term, and the same images without cue (kTrainNoCue) for
+//    the invariance term (paired counterfactuals; Eq. 4 compares D_C with
+//    the clean set D_NC, which need not be the same images). f = `features`
+//    of theta (global-average-pooled penultimate layer); K = classes present
+//    in the cue batch; t ~ U[0,1) per step. Forward passes of theta run in
+//    kTrain mode as PyTorch's net.train() would: running statistics see the
+//    clean, cued and uncued batches in that order.
+//    Warm-up: a separate cached run (role "finetune/<slug>/warmup") of
+//    warmup_epochs epochs without the invariance term, at spec cbft.lr
+//    CONSTANT (the paper gives no warm-up lr), batch size, momentum and
+//    weight decay of spec cbft; the main run starts from its result with
+//    fresh momentum and runs spec.finetune().cbft() (cosine, 20 epochs) with
+//    all terms. warmup_epochs 0 skips it. The draws of the two runs come from
+//    different streams.
+//  - kCbft uses spec.finetune().cbft_options() as given; kCbftNoBarrier
+//    forces use_barrier = false (clean CE + invariance; its warm-up is plain
+//    clean fine-tuning); kCbftAuthors forces authors_variant = true.
+//  - The authors' variant follows their mech_fine_tuning.py: per batch two
+//    SGD steps with one shared momentum buffer: first on the barrier term
+//    alone (no clean CE), then on CE(clean batch) + the invariance term in
+//    InvarianceForm::kAuthors (unit-normalised class means, squared
+//    distance, divided by the number of classes K), comparing the features
+//    of the clean batch with those of the cue batch (different images); the
+//    cue batch comes from theta_C's own training mix at proportion c
+//    (View::kTrainMix), as their cue loader; t = 0.5 + 0.5 clip(N(0,1),
+//    -0.5, 0.5) per batch. Implemented within the shared loop by running it
+//    over 2 S pseudo-samples of batch 1 per epoch (S = batches of the clean
+//    data); step 2j is batch j's barrier step and 2j+1 its CE + invariance
+//    step, so checkpoints and resumption stay exact; the lr schedule is
+//    evaluated per half-step (the second half-step of a batch gets the
+//    marginally later cosine value). Not followed from their code: the
+//    warm-up and the lr schedule come from the spec as for kCbft (their CBFT
+//    loop never steps its scheduler, i.e. runs at a constant 0.01, and has
+//    no warm-up). With use_barrier = false it is one step per batch.
+#ifndef LIB_FINETUNE_FINETUNE_H_
+#define LIB_FINETUNE_FINETUNE_H_
+
+#include <torch/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/data/cue_dataset.h"
+#include "lib/experiment/run_cache.h"
+#include "lib/models/model.h"
+#include "lib/spec/spec.pb.h"
+
+namespace mmc {
+
+struct FinetuneContext {
+  const Spec* spec = nullptr;
+  const Model* model = nullptr;
+  const CueDataset* dataset = nullptr;
+  RunCache* cache = nullptr;
+  torch::Device device = torch::kCPU;
+  bool progress = true;
+};
+
+// Fig. 4: theta_C fine-tuned on all training images without cue with
+// spec.finetune().fig4() at initial learning rate `lr`.
+absl::StatusOr<TrainedModel> FineTuneNoCue(const FinetuneContext& ctx,
+                                           const TrainedModel& theta_c,
+                                           double cue_proportion, int64_t seed,
+                                           double lr);
+
+enum class Method {
+  kFtMedium,
+  kFtSmall,
+  kLlr,
+  kLpft,
+  kCbft,
+  kCbftNoBarrier,
+  kCbftAuthors,
+};
+
+inline constexpr std::array<Method, 7> kAllMethods = {
+    Method::kFtMedium,   Method::kFtSmall, Method::kLlr,
+    Method::kLpft,       Method::kCbft,    Method::kCbftNoBarrier,
+    Method::kCbftAuthors};
+
+// "FT_M", "FT_S", "LLR", "LPFT", "CBFT", "CBFT (no barrier)",
+// "CBFT (authors' variant)".
+const char* MethodName(Method method);
+// The cache role suffix: "FT_M", "FT_S", "LLR", "LPFT", "CBFT",
+// "CBFT_no_barrier", "CBFT_authors".
+const char* MethodSlug(Method method);
+
+struct MethodResult {
+  // The final stage's model (its hash and from_cache); train_seconds is the
+  // sum over all stages (LLR + every LPFT lr, CBFT warm-up + main), and
+  // from_cache is true only if every stage came from the cache.
+  TrainedModel model;
+  // One line for reports, e.g. LPFT's chosen lr and validation accuracies.
+  std::string detail;
+};
+
+// A Table 3 method on the clean hold-out, starting from theta_C.
+absl::StatusOr<MethodResult> RunMethod(const FinetuneContext& ctx,
+                                       Method method,
+                                       const TrainedModel& theta_c,
+                                       double cue_proportion, int64_t seed);
+
+// LPFT's split of the hold-out (indices into View::kHoldout, ascending).
+struct HoldoutSplit {
+  std::vector<int64_t> train;
+  std::vector<int64_t> validation;
+};
+absl::StatusOr<HoldoutSplit> SplitHoldout(const CueDataset& dataset,
+                                          double validation_fraction);
+
+// The CbftSpec that `method` (one of the CBFT methods) runs with.
+CbftSpec EffectiveCbftOptions(const Spec& spec, Method method);
+
+}  // namespace mmc
+
+#endif  // LIB_FINETUNE_FINETUNE_H_
