@@ -6,7 +6,8 @@ python3-torch (the same LibTorch 1.13.1 as the C++ build).
 Run with /usr/bin/python3 (Debian's interpreter, which has torch):
   /usr/bin/python3 benchmarks/reference/train_step_reference.py --arch vgg13 \
       --width 0.125 --channels 1 --height 28 --width_px 28 --batch 128
-Prints one line: "<name> <images per second>".
+Prints one line: "<name> <images per second>", where <name> is also the
+C++ benchmark's name; benchmarks/compare_train_step.sh runs both.
 """
 import argparse
 import time
@@ -89,6 +90,7 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -105,7 +107,7 @@ def main():
         loss.backward()
         opt.step()
 
-    for i in range(5):
+    for i in range(args.warmup):
         step(i)
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < args.seconds:

@@ -33,6 +33,14 @@ ModelResult Evaluated(const ExperimentContext& ctx, const TrainedModel& m,
 
 }  // namespace
 
+std::vector<double> Table3CueProportions(const Spec& spec) {
+  const auto& chosen = spec.finetune().table3_cue_proportions();
+  if (chosen.empty()) {
+    return {spec.cue_proportions().begin(), spec.cue_proportions().end()};
+  }
+  return {chosen.begin(), chosen.end()};
+}
+
 absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
   const Spec& spec = *ctx.spec;
   if (spec.seeds_size() == 0 || spec.cue_proportions_size() == 0) {
@@ -51,7 +59,8 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
   std::map<std::pair<std::string, double>, std::vector<std::array<double, 4>>>
       cells;
   std::map<std::pair<std::string, double>, std::string> details;
-  for (double c : spec.cue_proportions()) {
+  const std::vector<double> proportions = Table3CueProportions(spec);
+  for (double c : proportions) {
     for (int64_t seed : spec.seeds()) {
       ASSIGN_OR_RETURN(TrainedModel theta_c,
                        TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
@@ -83,7 +92,7 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
       }
     }
   }
-  for (double c : spec.cue_proportions()) {
+  for (double c : proportions) {
     for (Method method : kAllMethods) {
       const auto& rows = cells[{MethodName(method), c}];
       Table3Entry* e = results.add_entries();

@@ -17,6 +17,9 @@ namespace mmc {
 
 absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& context);
 
+// finetune.table3_cue_proportions, or all of the spec's cue proportions.
+std::vector<double> Table3CueProportions(const Spec& spec);
+
 // QUICK_TIER.md's asserted Table 3 claims (FT_S keeps the cue; CBFT removes
 // it and has the lowest RI of all methods) and the reported ablation (does
 // the barrier term do it?).

@@ -1,0 +1,84 @@
+// `bazel run -c opt //tasks:all -- [--spec=S] [--data_dir=D] [--out_dir=O]
+//   [--cache_dir=C] [--device=cpu|cuda] [--dry_run]`
+//
+// The whole paper on one spec tier (quick by default): Fig. 3, Fig. 4,
+// Table 3 and Table 2 in order, sharing one run cache, then
+// reports/index.md: one line per artifact with its verdict counts and wall
+// time, every claim with ✓/✗, links to each report and plot.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/experiment/golden.h"
+#include "lib/report/markdown.h"
+#include "lib/report/path_report.h"
+#include "lib/util/files.h"
+#include "lib/util/status_macros.h"
+#include "tasks/artifacts.h"
+#include "tasks/task_common.h"
+
+namespace mmc {
+namespace {
+
+template <typename Results>
+std::vector<Verdict> VerdictsOf(const std::string& out_dir, const std::string& name) {
+  Results results;
+  if (!ReadGolden(JoinPath(out_dir, name + ".json"), &results).ok()) return {};
+  return {results.verdicts().begin(), results.verdicts().end()};
+}
+
+absl::Status Run() {
+  ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task, SetUpExperimentTask("all"));
+  if (task->dry_run()) {
+    PlanFig3(*task);
+    PlanFig4(*task);
+    PlanTable3(*task);
+    std::cout << "  table2: derived from the three above (paths of the Table 3 "
+                 "pairs evaluated, no training)\n";
+    return absl::OkStatus();
+  }
+  std::vector<ArtifactSummary> summaries;
+  for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact, RunTable2Artifact}) {
+    ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));
+    std::cerr << absl::StrFormat("all: %s done in %.0f s: %s\n", s.name, s.seconds, s.headline);
+    summaries.push_back(s);
+  }
+  const RunInfo info = task->Info();
+  std::string md = absl::StrFormat("# mmc-lens: the whole paper\n\n%s\n", task->spec.name());
+  md += ProvenanceMarkdown(info);
+  md += "\n| artifact | report | verdicts | wall time |\n|---|---|---|---|\n";
+  for (const ArtifactSummary& s : summaries) {
+    absl::StrAppendFormat(&md, "| %s | [%s](%s) | %s | %.0f s |\n", s.name, s.report, s.report,
+                          s.headline, s.seconds);
+  }
+  const std::string& out = task->out_dir;
+  md += "\n## Every claim\n\n### Fig. 3\n\n";
+  md += VerdictMarkdown(VerdictsOf<Fig3Results>(out, "fig3"));
+  md += "\nPlots: [Linear](fig3_Linear.png), [Linear Permuted](fig3_Linear_Permuted.png), "
+        "[Quadratic w/ Cue](fig3_Quadratic_w_Cue.png), "
+        "[Quadratic w/o Cue](fig3_Quadratic_w_o_Cue.png)\n\n### Fig. 4\n\n";
+  md += VerdictMarkdown(VerdictsOf<Fig4Results>(out, "fig4"));
+  md += "\nPlots:";
+  for (double lr : task->spec.finetune().fig4_lrs()) {
+    absl::StrAppendFormat(&md, " [lr=%g](fig4_lr_%g.png)", lr, lr);
+  }
+  md += "\n\n### Table 3\n\n";
+  md += VerdictMarkdown(VerdictsOf<Table3Results>(out, "table3"));
+  md += "\n### Table 2\n\nSee [table2.md](table2.md): ";
+  md += summaries.back().headline + ".\n";
+  RETURN_IF_ERROR(WriteFileAtomically(JoinPath(out, "index.md"), md));
+  std::cout << absl::StrFormat("all: wrote %s in %.0f s\n", JoinPath(out, "index.md"),
+                               info.wall_seconds());
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace mmc
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return mmc::RunTask("all", mmc::Run);
+}
