@@ -40,6 +40,8 @@ absl::Status Run() {
                  "pairs evaluated, no training)\n";
     return absl::OkStatus();
   }
+  ASSIGN_OR_RETURN(bool sharded, MaybeListOrShard(*task, WorkUnits("all", task->spec)));
+  if (sharded) return absl::OkStatus();
   std::vector<ArtifactSummary> summaries;
   for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact, RunTable2Artifact}) {
     ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -561,6 +562,88 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task) {
   return s;
 }
 
+std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
+  std::vector<WorkUnit> units;
+  const bool all = artifact == "all";
+  if (artifact == "fig3" || all) {
+    for (int i = 0; i < spec.cue_proportions_size(); ++i) {
+      WorkUnit u{"fig3", absl::StrFormat("fig3 c=%g", spec.cue_proportions(i)), spec};
+      u.spec.clear_cue_proportions();
+      u.spec.add_cue_proportions(spec.cue_proportions(i));
+      u.spec.mutable_paths()->set_control_pair(i == 0 && spec.paths().control_pair());
+      units.push_back(u);
+    }
+  }
+  if (artifact == "fig4" || all) {
+    for (double c : spec.cue_proportions()) {
+      WorkUnit u{"fig4", absl::StrFormat("fig4 c=%g", c), spec};
+      u.spec.clear_cue_proportions();
+      u.spec.add_cue_proportions(c);
+      units.push_back(u);
+    }
+  }
+  if (artifact == "table3" || all) {
+    for (double c : Table3CueProportions(spec)) {
+      for (int64_t seed : spec.seeds()) {
+        WorkUnit u{"table3", absl::StrFormat("table3 c=%g seed=%d", c, seed), spec};
+        u.spec.clear_cue_proportions();
+        u.spec.add_cue_proportions(c);
+        u.spec.mutable_finetune()->clear_table3_cue_proportions();
+        u.spec.clear_seeds();
+        u.spec.add_seeds(seed);
+        units.push_back(u);
+      }
+    }
+  }
+  return units;
+}
+
+absl::Status RunWorkUnit(const ExperimentContext& context, const WorkUnit& unit) {
+  ExperimentContext narrowed = context;
+  narrowed.spec = &unit.spec;
+  if (unit.artifact == "fig3") return RunFig3(narrowed).status();
+  if (unit.artifact == "fig4") return RunFig4(narrowed).status();
+  if (unit.artifact == "table3") return RunTable3(narrowed).status();
+  return absl::InvalidArgumentError(absl::StrCat("no work units for ", unit.artifact));
+}
+
+absl::Status RunShard(const ExperimentContext& context, const std::vector<WorkUnit>& units,
+                      int shard, int count) {
+  if (count <= 0 || shard < 0 || shard >= count) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--shard=%d/%d: need 0 <= I < N", shard, count));
+  }
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (static_cast<int>(i % count) != shard) continue;
+    std::cerr << absl::StrFormat("shard %d/%d: %s\n", shard, count, units[i].label);
+    RETURN_IF_ERROR(RunWorkUnit(context, units[i]));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
+                                      const std::vector<WorkUnit>& units) {
+  if (task.list_jobs()) {
+    const std::string cache = CacheDirFlag(absl::GetFlag(FLAGS_cache_dir));
+    const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+    for (size_t i = 0; i < units.size(); ++i) {
+      std::cout << absl::StrFormat(
+          "bazel run -c opt //tasks:%s -- --spec=%s --cache_dir=%s%s "
+          "--device=%s --shard=%d/%d  # %s\n",
+          task.name, task.spec_path, cache,
+          data_dir.empty() ? "" : absl::StrCat(" --data_dir=", ResolveUserPath(data_dir)),
+          absl::GetFlag(FLAGS_device), i, units.size(), units[i].label);
+    }
+    return true;
+  }
+  if (task.shard().first < 0) return false;
+  RETURN_IF_ERROR(RunShard(task.context, units, task.shard().first, task.shard().second));
+  std::cerr << absl::StrFormat(
+      "%s: shard %d/%d done; run without --shard to render the reports\n", task.name,
+      task.shard().first, task.shard().second);
+  return true;
+}
+
 int ArtifactMain(int argc, char** argv, const std::string& name,
                  void (*plan)(const ExperimentTask&),
                  absl::StatusOr<ArtifactSummary> (*run)(ExperimentTask&)) {
@@ -571,6 +654,8 @@ int ArtifactMain(int argc, char** argv, const std::string& name,
       if (plan != nullptr) plan(*task);
       return absl::OkStatus();
     }
+    ASSIGN_OR_RETURN(bool sharded, MaybeListOrShard(*task, WorkUnits(name, task->spec)));
+    if (sharded) return absl::OkStatus();
     ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));
     std::cout << absl::StrFormat("%s: %s; wrote %s in %.0f s\n", name, s.headline,
                                  JoinPath(task->out_dir, s.report), s.seconds);

@@ -6,6 +6,7 @@
 #define TASKS_ARTIFACTS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tasks/experiment_task.h"
@@ -32,7 +33,38 @@ absl::StatusOr<ArtifactSummary> RunTable3Artifact(ExperimentTask& task);
 // made from the same spec, else runs those pipelines (models from the cache).
 absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task);
 
-// Runs `artifact` as a binary's main body: --dry_run prints the plan.
+// Sharding (--list_jobs, --shard=I/N): an artifact's training splits into
+// independent work units (Fig. 3: one per cue proportion, the control pair
+// with the first; Fig. 4: one per cue proportion; Table 3: one per (cue
+// proportion, seed)); a unit is the artifact's pipeline on a narrowed spec.
+// Shards write only into the shared run cache; a final run without --shard
+// finds every model there and renders the reports.
+struct WorkUnit {
+  std::string artifact;  // fig3, fig4, table3
+  std::string label;     // "fig3 c=0.8"
+  Spec spec;             // The narrowed spec.
+};
+
+// The units of `artifact` ("fig3", "fig4", "table3", or "all" for the three).
+std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec);
+
+// Runs one unit's pipeline against the context's data and cache.
+absl::Status RunWorkUnit(const ExperimentContext& context,
+                         const WorkUnit& unit);
+
+// Runs the units with index % count == index_of_shard, in order.
+absl::Status RunShard(const ExperimentContext& context,
+                      const std::vector<WorkUnit>& units, int shard, int count);
+
+// --list_jobs: prints one command line per unit (a Slurm array runs them
+// with --shard=$SLURM_ARRAY_TASK_ID/N). --shard=I/N: runs that shard's
+// units. Returns true when either flag handled the run.
+absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
+                                      const std::vector<WorkUnit>& units);
+
+// Runs `artifact` as a binary's main body: --dry_run prints the plan,
+// --list_jobs prints one command line per work unit, --shard=I/N runs only
+// that shard's units (no report).
 int ArtifactMain(int argc, char** argv, const std::string& name,
                  void (*plan)(const ExperimentTask&),
                  absl::StatusOr<ArtifactSummary> (*run)(ExperimentTask&));

@@ -2,6 +2,10 @@
 #include "tasks/experiment_task.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "lib/experiment/plan.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
@@ -17,10 +21,18 @@ ABSL_FLAG(std::string, cache_dir, "",
           "run cache of trained models (default: cache/ in the workspace)");
 ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
 ABSL_FLAG(bool, dry_run, false, "print the resolved plan and exit");
+ABSL_FLAG(bool, list_jobs, false,
+          "print the independent units of work, one command line each, and "
+          "exit");
+ABSL_FLAG(std::string, shard, "",
+          "I/N: run only the units with index % N == I (training into the "
+          "shared --cache_dir, no report); then run without --shard to "
+          "render the reports");
 
 namespace mmc {
 
 bool ExperimentTask::dry_run() const { return absl::GetFlag(FLAGS_dry_run); }
+bool ExperimentTask::list_jobs() const { return absl::GetFlag(FLAGS_list_jobs); }
 
 RunInfo ExperimentTask::Info() const {
   RunInfo info = MakeRunInfo(name, spec_path, spec, device);
@@ -41,7 +53,17 @@ absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
   const DatasetFacts facts = FactsOf(task->spec.dataset().kind());
   ASSIGN_OR_RETURN(task->model, Model::Create(task->spec.model(),
                                               facts.channels, facts.classes));
-  if (task->dry_run()) return task;
+  if (const std::string shard = absl::GetFlag(FLAGS_shard); !shard.empty()) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(shard, '/');
+    if (!absl::SimpleAtoi(parts.first, &task->shard_.first) ||
+        !absl::SimpleAtoi(parts.second, &task->shard_.second) ||
+        task->shard_.second <= 0 || task->shard_.first < 0 ||
+        task->shard_.first >= task->shard_.second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--shard must be I/N with 0 <= I < N, got '", shard, "'"));
+    }
+  }
+  if (task->dry_run() || task->list_jobs()) return task;
   ASSIGN_OR_RETURN(task->out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
   ASSIGN_OR_RETURN(task->device, ParseDevice(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(task->dataset,

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
@@ -27,6 +29,8 @@ ABSL_DECLARE_FLAG(std::string, out_dir);
 ABSL_DECLARE_FLAG(std::string, cache_dir);
 ABSL_DECLARE_FLAG(std::string, device);
 ABSL_DECLARE_FLAG(bool, dry_run);
+ABSL_DECLARE_FLAG(bool, list_jobs);
+ABSL_DECLARE_FLAG(std::string, shard);
 
 namespace mmc {
 
@@ -44,6 +48,11 @@ struct ExperimentTask {
   std::chrono::steady_clock::time_point start;
 
   bool dry_run() const;
+  // --list_jobs: print the work units and exit (no data is loaded).
+  bool list_jobs() const;
+  // --shard=I/N, parsed; {-1, 0} when unset.
+  std::pair<int, int> shard() const { return shard_; }
+  std::pair<int, int> shard_ = {-1, 0};
   // Provenance with the wall time so far.
   RunInfo Info() const;
 };
