@@ -24,14 +24,16 @@ namespace mmc {
 namespace {
 
 template <typename Results>
-std::vector<Verdict> VerdictsOf(const std::string& out_dir, const std::string& name) {
+std::vector<Verdict> VerdictsOf(const std::string& out_dir,
+                                const std::string& name) {
   Results results;
   if (!ReadGolden(JoinPath(out_dir, name + ".json"), &results).ok()) return {};
   return {results.verdicts().begin(), results.verdicts().end()};
 }
 
 absl::Status Run() {
-  ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task, SetUpExperimentTask("all"));
+  ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task,
+                   SetUpExperimentTask("all"));
   if (task->dry_run()) {
     PlanFig3(*task);
     PlanFig4(*task);
@@ -40,28 +42,34 @@ absl::Status Run() {
                  "pairs evaluated, no training)\n";
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(bool sharded, MaybeListOrShard(*task, WorkUnits("all", task->spec)));
+  ASSIGN_OR_RETURN(bool sharded,
+                   MaybeListOrShard(*task, WorkUnits("all", task->spec)));
   if (sharded) return absl::OkStatus();
   std::vector<ArtifactSummary> summaries;
-  for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact, RunTable2Artifact}) {
+  for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact,
+                   RunTable2Artifact}) {
     ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));
-    std::cerr << absl::StrFormat("all: %s done in %.0f s: %s\n", s.name, s.seconds, s.headline);
+    std::cerr << absl::StrFormat("all: %s done in %.0f s: %s\n", s.name,
+                                 s.seconds, s.headline);
     summaries.push_back(s);
   }
   const RunInfo info = task->Info();
-  std::string md = absl::StrFormat("# mmc-lens: the whole paper\n\n%s\n", task->spec.name());
+  std::string md =
+      absl::StrFormat("# mmc-lens: the whole paper\n\n%s\n", task->spec.name());
   md += ProvenanceMarkdown(info);
   md += "\n| artifact | report | verdicts | wall time |\n|---|---|---|---|\n";
   for (const ArtifactSummary& s : summaries) {
-    absl::StrAppendFormat(&md, "| %s | [%s](%s) | %s | %.0f s |\n", s.name, s.report, s.report,
-                          s.headline, s.seconds);
+    absl::StrAppendFormat(&md, "| %s | [%s](%s) | %s | %.0f s |\n", s.name,
+                          s.report, s.report, s.headline, s.seconds);
   }
   const std::string& out = task->out_dir;
   md += "\n## Every claim\n\n### Fig. 3\n\n";
   md += VerdictMarkdown(VerdictsOf<Fig3Results>(out, "fig3"));
-  md += "\nPlots: [Linear](fig3_Linear.png), [Linear Permuted](fig3_Linear_Permuted.png), "
-        "[Quadratic w/ Cue](fig3_Quadratic_w_Cue.png), "
-        "[Quadratic w/o Cue](fig3_Quadratic_w_o_Cue.png)\n\n### Fig. 4\n\n";
+  md +=
+      "\nPlots: [Linear](fig3_Linear.png), [Linear "
+      "Permuted](fig3_Linear_Permuted.png), "
+      "[Quadratic w/ Cue](fig3_Quadratic_w_Cue.png), "
+      "[Quadratic w/o Cue](fig3_Quadratic_w_o_Cue.png)\n\n### Fig. 4\n\n";
   md += VerdictMarkdown(VerdictsOf<Fig4Results>(out, "fig4"));
   md += "\nPlots:";
   for (double lr : task->spec.finetune().fig4_lrs()) {
@@ -72,8 +80,8 @@ absl::Status Run() {
   md += "\n### Table 2\n\nSee [table2.md](table2.md): ";
   md += summaries.back().headline + ".\n";
   RETURN_IF_ERROR(WriteFileAtomically(JoinPath(out, "index.md"), md));
-  std::cout << absl::StrFormat("all: wrote %s in %.0f s\n", JoinPath(out, "index.md"),
-                               info.wall_seconds());
+  std::cout << absl::StrFormat("all: wrote %s in %.0f s\n",
+                               JoinPath(out, "index.md"), info.wall_seconds());
   return absl::OkStatus();
 }
 

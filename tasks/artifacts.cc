@@ -43,19 +43,16 @@ ArtifactSummary Summarise(const std::string& name, const Results& results) {
     s.passed += v.passed();
   }
   s.seconds = results.info().wall_seconds();
-  s.headline = absl::StrFormat("%d of %d asserted claims hold", s.passed, s.asserted);
+  s.headline =
+      absl::StrFormat("%d of %d asserted claims hold", s.passed, s.asserted);
   return s;
 }
-
-
-
 
 void Fig3Plan(const Spec& spec, const Model& model) {
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t seed = spec.seeds_size() > 0 ? spec.seeds(0) : 0;
-  std::vector<PlannedRun> runs = {
-      {EndpointName(0.0, seed), spec.train(), n}};
+  std::vector<PlannedRun> runs = {{EndpointName(0.0, seed), spec.train(), n}};
   for (double c : spec.cue_proportions()) {
     runs.push_back({EndpointName(c, seed), spec.train(), n});
     runs.push_back({absl::StrFormat("midpoint w/ cue c=%g", c),
@@ -71,7 +68,8 @@ void Fig3Plan(const Spec& spec, const Model& model) {
   }
   std::cout << RenderPlan(spec, model.Describe(),
                           model.ForwardFlops(facts.height, facts.width), runs);
-  const int paths = 4 * (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
+  const int paths =
+      4 * (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
   std::cout << absl::StrFormat(
       "  paths: %d, each evaluated at %d points (BatchNorm reset on %d images, "
       "then %d test images x 4 sets and %d training images x 2 views)\n",
@@ -79,17 +77,20 @@ void Fig3Plan(const Spec& spec, const Model& model) {
       spec.eval().test_size(), spec.eval().train_view_size());
 }
 
-std::string Fig3Report(const Spec& spec, const Model& model, const Fig3Results& r,
-                       const std::string& out_dir) {
-  std::string md = absl::StrFormat("# Fig. 3: mode connectivity of theta_C and theta_NC\n\n%s\n",
-                                   spec.name());
+std::string Fig3Report(const Spec& spec, const Model& model,
+                       const Fig3Results& r, const std::string& out_dir) {
+  std::string md = absl::StrFormat(
+      "# Fig. 3: mode connectivity of theta_C and theta_NC\n\n%s\n",
+      spec.name());
   md += ProvenanceMarkdown(r.info());
-  absl::StrAppendFormat(&md, "- model: %s; endpoints: %s; quadratic midpoints: %s\n",
+  absl::StrAppendFormat(&md,
+                        "- model: %s; endpoints: %s; quadratic midpoints: %s\n",
                         model.Describe(), DescribeTraining(spec.train()),
                         DescribeTraining(spec.paths().quadratic()));
   absl::StrAppendFormat(
       &md,
-      "- paths run from theta_C (t = 0) to theta_NC (t = 1), %d points; BatchNorm "
+      "- paths run from theta_C (t = 0) to theta_NC (t = 1), %d points; "
+      "BatchNorm "
       "statistics recomputed at every point on %d images of %s (%s)\n\n",
       spec.paths().num_points(), spec.eval().bn_reset_size(),
       EvalSpec::BnResetData_Name(spec.eval().bn_reset_data()),
@@ -98,12 +99,14 @@ std::string Fig3Report(const Spec& spec, const Model& model, const Fig3Results& 
   std::vector<Verdict> verdicts(r.verdicts().begin(), r.verdicts().end());
   absl::StrAppendFormat(&md, "## Verdicts: %s\n\n", VerdictTally(verdicts));
   md += VerdictMarkdown(verdicts);
-  md += "\nThe paper (Fig. 3, App. D) shows plots only, no numbers: theta_C and "
-        "theta_NC are connected by quadratic but not linear paths, and points "
-        "along the paths respond differently to counterfactuals. The asserted "
-        "thresholds are QUICK_TIER.md's, fixed before these runs.\n";
+  md +=
+      "\nThe paper (Fig. 3, App. D) shows plots only, no numbers: theta_C and "
+      "theta_NC are connected by quadratic but not linear paths, and points "
+      "along the paths respond differently to counterfactuals. The asserted "
+      "thresholds are QUICK_TIER.md's, fixed before these runs.\n";
 
-  md += "\n## Endpoints\n\nAccuracy (%) with their own BatchNorm statistics.\n\n";
+  md +=
+      "\n## Endpoints\n\nAccuracy (%) with their own BatchNorm statistics.\n\n";
   std::vector<std::string> header = {"model", "c", "seed"};
   for (const std::string& s : EvalSetNames()) header.push_back(s);
   MarkdownTable endpoints(header);
@@ -111,18 +114,22 @@ std::string Fig3Report(const Spec& spec, const Model& model, const Fig3Results& 
     std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
     std::vector<std::string> row = {m.name(), Percent(m.cue_proportion()),
                                     absl::StrCat(m.seed())};
-    for (const std::string& s : EvalSetNames()) row.push_back(Fixed(AccuracyOf(metrics, s)));
+    for (const std::string& s : EvalSetNames())
+      row.push_back(Fixed(AccuracyOf(metrics, s)));
     endpoints.AddRow(row);
   }
   md += endpoints.Render();
 
-  md += "\n## Barriers\n\nLoss barrier B = max_t [L(t) - ((1-t) L(0) + t L(1))] in "
-        "nats and accuracy dip = min(endpoint accuracies) - min_t accuracy in "
-        "points, per evaluation set.\n\n";
+  md +=
+      "\n## Barriers\n\nLoss barrier B = max_t [L(t) - ((1-t) L(0) + t L(1))] "
+      "in "
+      "nats and accuracy dip = min(endpoint accuracies) - min_t accuracy in "
+      "points, per evaluation set.\n\n";
   std::vector<LabelledPath> all;
   for (const PathResult& p : r.paths()) {
     all.push_back({p.pair() == kMainPair
-                       ? absl::StrFormat("%s, c=%s", p.path(), Percent(p.cue_proportion()))
+                       ? absl::StrFormat("%s, c=%s", p.path(),
+                                         Percent(p.cue_proportion()))
                        : absl::StrFormat("%s, control", p.path()),
                    &p});
   }
@@ -135,12 +142,12 @@ std::string Fig3Report(const Spec& spec, const Model& model, const Fig3Results& 
         "similar pair is %.3f nats on trC, so a linear barrier alone does not "
         "separate mechanistically dissimilar from similar modes here (see the "
         "reported verdicts above).\n",
-        r.endpoints(0).seed(),
-        r.endpoints(r.endpoints_size() - 1).seed(),
+        r.endpoints(0).seed(), r.endpoints(r.endpoints_size() - 1).seed(),
         FindBarrier(*control_linear, "trC")->loss_barrier());
   }
 
-  for (const char* path : {kLinear, kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
+  for (const char* path :
+       {kLinear, kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
     std::vector<LabelledPath> lines;
     for (const PathResult& p : r.paths()) {
       if (p.path() != path) continue;
@@ -154,21 +161,21 @@ std::string Fig3Report(const Spec& spec, const Model& model, const Fig3Results& 
     }
     absl::StrAppendFormat(&md, "\n## %s\n\n", path);
     absl::Status plotted = RenderPathFigure(
-        out_dir, stem, absl::StrCat(path, ": accuracy along theta_C -> theta_NC"),
-        lines, EvalSetNames());
+        out_dir, stem,
+        absl::StrCat(path, ": accuracy along theta_C -> theta_NC"), lines,
+        EvalSetNames());
     if (plotted.ok()) {
-      absl::StrAppendFormat(&md, "![%s](%s.png) ([SVG](%s.svg))\n\n", path, stem, stem);
+      absl::StrAppendFormat(&md, "![%s](%s.png) ([SVG](%s.svg))\n\n", path,
+                            stem, stem);
     } else {
-      absl::StrAppendFormat(&md, "(plot not rendered: %s)\n\n", plotted.message());
+      absl::StrAppendFormat(&md, "(plot not rendered: %s)\n\n",
+                            plotted.message());
       std::cerr << "fig3: warning: " << plotted.message() << "\n";
     }
     md += PathAccuracyTable(lines, EvalSetNames());
   }
   return md;
 }
-
-
-
 
 void Fig4Plan(const Spec& spec, const Model& model) {
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
@@ -180,7 +187,8 @@ void Fig4Plan(const Spec& spec, const Model& model) {
     for (double lr : spec.finetune().fig4_lrs()) {
       TrainSpec ft = spec.finetune().fig4();
       ft.set_lr(lr);
-      runs.push_back({absl::StrFormat("theta_FT c=%g %s", c, LrLabel(lr)), ft, n});
+      runs.push_back(
+          {absl::StrFormat("theta_FT c=%g %s", c, LrLabel(lr)), ft, n});
     }
   }
   std::cout << RenderPlan(spec, model.Describe(),
@@ -204,23 +212,27 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
   std::vector<Verdict> verdicts(r.verdicts().begin(), r.verdicts().end());
   absl::StrAppendFormat(&md, "## Verdicts: %s\n\n", VerdictTally(verdicts));
   md += VerdictMarkdown(verdicts);
-  md += "\nThe paper (Fig. 4, App. E; plots, no numbers) finds small and medium "
-        "learning rates stay linearly connected to theta_C and keep its "
-        "counterfactual behaviour, while large ones break linear connectivity "
-        "and become invariant to the cue.\n";
+  md +=
+      "\nThe paper (Fig. 4, App. E; plots, no numbers) finds small and medium "
+      "learning rates stay linearly connected to theta_C and keep its "
+      "counterfactual behaviour, while large ones break linear connectivity "
+      "and become invariant to the cue.\n";
 
   md += "\n## Models\n\nAccuracy (%) of theta_C and each theta_FT.\n\n";
-  MarkdownTable models({"model", "c", "lr", "NC", "C", "RC", "RI", "trC", "trNC"});
+  MarkdownTable models(
+      {"model", "c", "lr", "NC", "C", "RC", "RI", "trC", "trNC"});
   auto add_row = [&models](const ModelResult& m, const std::string& lr) {
     std::vector<SetMetrics> s(m.metrics().begin(), m.metrics().end());
     std::vector<std::string> row = {m.name(), Percent(m.cue_proportion()), lr};
-    for (const std::string& set : EvalSetNames()) row.push_back(Fixed(AccuracyOf(s, set)));
+    for (const std::string& set : EvalSetNames())
+      row.push_back(Fixed(AccuracyOf(s, set)));
     models.AddRow(row);
   };
   for (const ModelResult& m : r.endpoints()) {
     add_row(m, "-");
     for (const ModelResult& f : r.finetuned()) {
-      if (f.cue_proportion() == m.cue_proportion()) add_row(f, absl::StrFormat("%g", f.lr()));
+      if (f.cue_proportion() == m.cue_proportion())
+        add_row(f, absl::StrFormat("%g", f.lr()));
     }
   }
   md += models.Render();
@@ -228,7 +240,9 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
   md += "\n## Barriers of the linear path (after permutation)\n\n";
   std::vector<LabelledPath> all;
   for (const PathResult& p : r.paths()) {
-    all.push_back({absl::StrFormat("c=%s, %s", Percent(p.cue_proportion()), LrLabel(p.lr())), &p});
+    all.push_back({absl::StrFormat("c=%s, %s", Percent(p.cue_proportion()),
+                                   LrLabel(p.lr())),
+                   &p});
   }
   md += BarrierTable(all, EvalSetNames());
 
@@ -241,27 +255,28 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
     absl::StrAppendFormat(&md, "\n## Fine-tuning %s\n\n", LrLabel(lr));
     absl::Status plotted = RenderPathFigure(
         task.out_dir, stem,
-        absl::StrFormat("Linear path theta_C -> theta_FT (%s, permuted)", LrLabel(lr)),
+        absl::StrFormat("Linear path theta_C -> theta_FT (%s, permuted)",
+                        LrLabel(lr)),
         lines, EvalSetNames());
     if (plotted.ok()) {
-      absl::StrAppendFormat(&md, "![%s](%s.png) ([SVG](%s.svg))\n\n", LrLabel(lr), stem, stem);
+      absl::StrAppendFormat(&md, "![%s](%s.png) ([SVG](%s.svg))\n\n",
+                            LrLabel(lr), stem, stem);
     } else {
-      absl::StrAppendFormat(&md, "(plot not rendered: %s)\n\n", plotted.message());
+      absl::StrAppendFormat(&md, "(plot not rendered: %s)\n\n",
+                            plotted.message());
     }
     md += PathAccuracyTable(lines, EvalSetNames());
   }
   return md;
 }
 
-
-
 const char* const kMainMethods[] = {"FT_M", "FT_S", "LLR", "LPFT", "CBFT"};
 
 void Table3Plan(const Spec& spec, const Model& model) {
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
   const int64_t n = PlannedTrainSamples(spec.dataset());
-  const int64_t clean = static_cast<int64_t>(facts.classes) *
-                        spec.dataset().holdout_per_class();
+  const int64_t clean =
+      static_cast<int64_t>(facts.classes) * spec.dataset().holdout_per_class();
   const FinetuneSpec& f = spec.finetune();
   std::vector<PlannedRun> runs;
   for (double c : Table3CueProportions(spec)) {
@@ -278,9 +293,12 @@ void Table3Plan(const Spec& spec, const Model& model) {
       }
       TrainSpec warmup = f.cbft();
       warmup.set_epochs(f.cbft_options().warmup_epochs());
-      for (const char* variant : {"CBFT", "CBFT (no barrier)", "CBFT (authors')"}) {
-        runs.push_back({absl::StrFormat("%s warm-up %s", variant, at), warmup, clean});
-        runs.push_back({absl::StrFormat("%s %s", variant, at), f.cbft(), clean});
+      for (const char* variant :
+           {"CBFT", "CBFT (no barrier)", "CBFT (authors')"}) {
+        runs.push_back(
+            {absl::StrFormat("%s warm-up %s", variant, at), warmup, clean});
+        runs.push_back(
+            {absl::StrFormat("%s %s", variant, at), f.cbft(), clean});
       }
     }
   }
@@ -291,22 +309,26 @@ void Table3Plan(const Spec& spec, const Model& model) {
 }
 
 std::string Cell(const Table3Entry& e, int k, bool bold) {
-  std::string s = e.seeds() > 1 ? absl::StrFormat("%.1f ± %.1f", e.mean(k), e.std(k))
-                                : absl::StrFormat("%.1f", e.mean(k));
+  std::string s = e.seeds() > 1
+                      ? absl::StrFormat("%.1f ± %.1f", e.mean(k), e.std(k))
+                      : absl::StrFormat("%.1f", e.mean(k));
   return bold ? absl::StrCat("**", s, "**") : s;
 }
 
 std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
   const Spec& spec = task.spec;
-  std::string md = absl::StrFormat("# Table 3: removing cue reliance by fine-tuning\n\n%s\n",
-                                   spec.name());
+  std::string md = absl::StrFormat(
+      "# Table 3: removing cue reliance by fine-tuning\n\n%s\n", spec.name());
   md += ProvenanceMarkdown(r.info());
   const FinetuneSpec& f = spec.finetune();
   absl::StrAppendFormat(
       &md,
-      "- model: %s; all methods start from theta_C and use the %d clean hold-out "
-      "samples\n- FT_M: %s\n- FT_S: %s\n- LLR: %s (new head, frozen body)\n- LPFT: "
-      "LLR, then %s at lr in {%s}, chosen on a %.0f%% validation split\n- CBFT: "
+      "- model: %s; all methods start from theta_C and use the %d clean "
+      "hold-out "
+      "samples\n- FT_M: %s\n- FT_S: %s\n- LLR: %s (new head, frozen body)\n- "
+      "LPFT: "
+      "LLR, then %s at lr in {%s}, chosen on a %.0f%% validation split\n- "
+      "CBFT: "
       "%d warm-up epoch(s) without the invariance term, then %s (lambda1 %g, "
       "lambda2 %g)\n\n",
       task.model->Describe(), task.dataset->Size(View::kHoldout),
@@ -320,7 +342,8 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
   md += VerdictMarkdown(verdicts);
 
   std::map<double, std::map<std::string, const Table3Entry*>> by_c;
-  for (const Table3Entry& e : r.entries()) by_c[e.cue_proportion()][e.method()] = &e;
+  for (const Table3Entry& e : r.entries())
+    by_c[e.cue_proportion()][e.method()] = &e;
   md += absl::StrFormat(
       "\n## Table 3 (ours)\n\nTest accuracy (%%), mean ± std over %d seed(s). "
       "NC ↑, C ~ and RC ~ (closest to NC is best), RI ↓; best of the five "
@@ -346,7 +369,8 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
     }
     best[c] = BestPerColumn(rows);
   }
-  std::vector<std::string> method_order(std::begin(kMainMethods), std::end(kMainMethods));
+  std::vector<std::string> method_order(std::begin(kMainMethods),
+                                        std::end(kMainMethods));
   for (Method m : kAllMethods) {
     if (std::find(method_order.begin(), method_order.end(), MethodName(m)) ==
         method_order.end()) {
@@ -354,13 +378,15 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
     }
   }
   for (size_t i = 0; i < method_order.size(); ++i) {
-    std::vector<std::string> row = {i < 5 ? method_order[i] : "*" + method_order[i] + "*"};
+    std::vector<std::string> row = {i < 5 ? method_order[i]
+                                          : "*" + method_order[i] + "*"};
     for (const auto& [c, methods] : by_c) {
       auto it = methods.find(method_order[i]);
       for (int k = 0; k < 4; ++k) {
         row.push_back(it == methods.end()
                           ? "n/a"
-                          : Cell(*it->second, k, i < 5 && best[c][k] == static_cast<int>(i)));
+                          : Cell(*it->second, k,
+                                 i < 5 && best[c][k] == static_cast<int>(i)));
       }
     }
     table.AddRow(row);
@@ -370,8 +396,9 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
   bool has_paper = false;
   for (const Table3Entry& e : r.entries()) has_paper |= e.paper_size() == 4;
   if (has_paper) {
-    md += "\n## The paper's Table 3 and our difference\n\nPaper (ResNet-18), "
-          "then ours minus the paper, in points.\n\n";
+    md +=
+        "\n## The paper's Table 3 and our difference\n\nPaper (ResNet-18), "
+        "then ours minus the paper, in points.\n\n";
     MarkdownTable paper(header);
     MarkdownTable diff(header);
     for (const char* m : kMainMethods) {
@@ -381,7 +408,8 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
         for (int k = 0; k < 4; ++k) {
           const bool ok = it != methods.end() && it->second->paper_size() == 4;
           prow.push_back(ok ? Fixed(it->second->paper(k)) : "n/a");
-          drow.push_back(ok ? absl::StrFormat("%+.1f", it->second->mean(k) - it->second->paper(k))
+          drow.push_back(ok ? absl::StrFormat("%+.1f", it->second->mean(k) -
+                                                           it->second->paper(k))
                             : "n/a");
         }
       }
@@ -390,20 +418,26 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
     }
     md += paper.Render() + "\n" + diff.Render();
   } else {
-    md += "\nThe paper has no Table 3 for this dataset (its numbers are for "
-          "ResNet-18 on CIFAR-10, CIFAR-100 and Dominoes: run a paper-tier spec). "
-          "For reference, QUICK_TIER.md's PyTorch prototype measured at 80% cue "
-          "(NC / C / RC / RI): FT_M 86.3 / 99.95 / 29.0 / 74.9, FT_S 86.1 / 99.99 / "
-          "25.6 / 79.0, CBFT 86.1 / 92.3 / 82.6 / 5.6; CBFT without the barrier term "
-          "86.2 / 96.1 / 80.2 / 9.0; the authors' code variant 85.8 / 99.8 / 48.4 / "
-          "48.3. The paper's CIFAR-10 80% row: FT_M 71.3 / 97.7 / 37.6 / 63.6, CBFT "
-          "70.0 / 70.0 / 69.5 / 9.68.\n";
+    md +=
+        "\nThe paper has no Table 3 for this dataset (its numbers are for "
+        "ResNet-18 on CIFAR-10, CIFAR-100 and Dominoes: run a paper-tier "
+        "spec). "
+        "For reference, QUICK_TIER.md's PyTorch prototype measured at 80% cue "
+        "(NC / C / RC / RI): FT_M 86.3 / 99.95 / 29.0 / 74.9, FT_S 86.1 / "
+        "99.99 / "
+        "25.6 / 79.0, CBFT 86.1 / 92.3 / 82.6 / 5.6; CBFT without the barrier "
+        "term "
+        "86.2 / 96.1 / 80.2 / 9.0; the authors' code variant 85.8 / 99.8 / "
+        "48.4 / "
+        "48.3. The paper's CIFAR-10 80% row: FT_M 71.3 / 97.7 / 37.6 / 63.6, "
+        "CBFT "
+        "70.0 / 70.0 / 69.5 / 9.68.\n";
   }
   md += "\n## Method details\n\n";
   for (const Table3Entry& e : r.entries()) {
     if (!e.detail().empty()) {
-      absl::StrAppendFormat(&md, "- %s, c=%.0f%%: %s\n", e.method(), 100 * e.cue_proportion(),
-                            e.detail());
+      absl::StrAppendFormat(&md, "- %s, c=%.0f%%: %s\n", e.method(),
+                            100 * e.cue_proportion(), e.detail());
     }
   }
   return md;
@@ -412,9 +446,11 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
 std::string Table2Report(const ExperimentTask& task, const Table2Results& r,
                          const std::vector<std::string>& sources) {
   std::string md = absl::StrFormat(
-      "# Table 2: mechanistic (dis)similarity and connectivity\n\n%s\n", task.spec.name());
+      "# Table 2: mechanistic (dis)similarity and connectivity\n\n%s\n",
+      task.spec.name());
   md += ProvenanceMarkdown(r.info());
-  absl::StrAppendFormat(&md, "- derived from: %s\n\n", absl::StrJoin(sources, "; "));
+  absl::StrAppendFormat(&md, "- derived from: %s\n\n",
+                        absl::StrJoin(sources, "; "));
   absl::StrAppendFormat(
       &md,
       "Mechanistic similarity (Def. 4) compares invariance sets: a model is "
@@ -434,29 +470,32 @@ std::string Table2Report(const ExperimentTask& task, const Table2Results& r,
     if (m.measured() > 0) {
       const bool majority = 2 * m.yes() > m.measured();
       measured = absl::StrFormat("%s %d of %d pairs", majority ? "✓" : "✗",
-                                 majority ? m.yes() : m.measured() - m.yes(), m.measured());
+                                 majority ? m.yes() : m.measured() - m.yes(),
+                                 m.measured());
     }
-    table.AddRow({m.similar() ? "Mechanistically Similar" : "Mechanistically Dissimilar",
-                  m.column(), m.paper(), measured,
-                  absl::StrJoin(m.pairs(), "; ")});
+    table.AddRow(
+        {m.similar() ? "Mechanistically Similar" : "Mechanistically Dissimilar",
+         m.column(), m.paper(), measured, absl::StrJoin(m.pairs(), "; ")});
   }
   md += table.Render();
   absl::StrAppendFormat(&md, "\n## Pairs that contradict Conjecture 1 (%d)\n\n",
                         r.contradictions_size());
   if (r.contradictions_size() == 0) md += "None.\n";
-  for (const std::string& c : r.contradictions()) absl::StrAppendFormat(&md, "- %s\n", c);
+  for (const std::string& c : r.contradictions())
+    absl::StrAppendFormat(&md, "- %s\n", c);
   md += "\n## Every pair\n\n";
-  MarkdownTable pairs({"pair", "from", "invariances", "similar", "data", "linear",
-                       "permuted", "quadratic", "lin. mech.", "quad. mech.",
-                       "B linear", "B permuted", "B quadratic"});
+  MarkdownTable pairs({"pair", "from", "invariances", "similar", "data",
+                       "linear", "permuted", "quadratic", "lin. mech.",
+                       "quad. mech.", "B linear", "B permuted", "B quadratic"});
   for (const PairAssessment& p : r.pairs()) {
-    pairs.AddRow({p.pair(), p.source(),
-                  absl::StrCat(p.invariances_a(), " vs ", p.invariances_b()),
-                  p.similar() ? "yes" : "no", p.data(), p.linear(), p.linear_permuted(),
-                  p.quadratic(), p.linear_mech(), p.quadratic_mech(),
-                  p.has_linear_barrier() ? Fixed(p.linear_barrier(), 3) : "n/a",
-                  p.has_permuted_barrier() ? Fixed(p.permuted_barrier(), 3) : "n/a",
-                  p.has_quadratic_barrier() ? Fixed(p.quadratic_barrier(), 3) : "n/a"});
+    pairs.AddRow(
+        {p.pair(), p.source(),
+         absl::StrCat(p.invariances_a(), " vs ", p.invariances_b()),
+         p.similar() ? "yes" : "no", p.data(), p.linear(), p.linear_permuted(),
+         p.quadratic(), p.linear_mech(), p.quadratic_mech(),
+         p.has_linear_barrier() ? Fixed(p.linear_barrier(), 3) : "n/a",
+         p.has_permuted_barrier() ? Fixed(p.permuted_barrier(), 3) : "n/a",
+         p.has_quadratic_barrier() ? Fixed(p.quadratic_barrier(), 3) : "n/a"});
   }
   md += pairs.Render();
   return md;
@@ -464,32 +503,33 @@ std::string Table2Report(const ExperimentTask& task, const Table2Results& r,
 
 // Loads <out_dir>/<name>.json if it was made from this spec.
 template <typename Results>
-bool LoadPrevious(const ExperimentTask& task, const std::string& name, Results* results) {
+bool LoadPrevious(const ExperimentTask& task, const std::string& name,
+                  Results* results) {
   const std::string path = JoinPath(task.out_dir, name + ".json");
   if (!FileExists(path) || !ReadGolden(path, results).ok()) return false;
   return results->info().spec_name() == task.spec.name() &&
          results->info().tier() == task.spec.tier();
 }
 
-std::vector<Verdict> Verdicts(const google::protobuf::RepeatedPtrField<Verdict>& v) {
-  return {v.begin(), v.end()};
-}
 
 }  // namespace
 
 void PlanFig3(const ExperimentTask& task) { Fig3Plan(task.spec, *task.model); }
 void PlanFig4(const ExperimentTask& task) { Fig4Plan(task.spec, *task.model); }
-void PlanTable3(const ExperimentTask& task) { Table3Plan(task.spec, *task.model); }
+void PlanTable3(const ExperimentTask& task) {
+  Table3Plan(task.spec, *task.model);
+}
 
 absl::StatusOr<ArtifactSummary> RunFig3Artifact(ExperimentTask& task) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Fig3Results results, RunFig3(task.context));
   *results.mutable_info() = task.Info();
   results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  RETURN_IF_ERROR(WriteReport(task.out_dir, "fig3",
-                              Fig3Report(task.spec, *task.model, results, task.out_dir),
-                              results));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  RETURN_IF_ERROR(WriteReport(
+      task.out_dir, "fig3",
+      Fig3Report(task.spec, *task.model, results, task.out_dir), results));
   return Summarise("fig3", results);
 }
 
@@ -498,8 +538,10 @@ absl::StatusOr<ArtifactSummary> RunFig4Artifact(ExperimentTask& task) {
   ASSIGN_OR_RETURN(Fig4Results results, RunFig4(task.context));
   *results.mutable_info() = task.Info();
   results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  RETURN_IF_ERROR(WriteReport(task.out_dir, "fig4", Fig4Report(task, results), results));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  RETURN_IF_ERROR(
+      WriteReport(task.out_dir, "fig4", Fig4Report(task, results), results));
   return Summarise("fig4", results);
 }
 
@@ -508,8 +550,10 @@ absl::StatusOr<ArtifactSummary> RunTable3Artifact(ExperimentTask& task) {
   ASSIGN_OR_RETURN(Table3Results results, RunTable3(task.context));
   *results.mutable_info() = task.Info();
   results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  RETURN_IF_ERROR(WriteReport(task.out_dir, "table3", Table3Report(task, results), results));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  RETURN_IF_ERROR(WriteReport(task.out_dir, "table3",
+                              Table3Report(task, results), results));
   return Summarise("table3", results);
 }
 
@@ -537,12 +581,14 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task) {
     ASSIGN_OR_RETURN(table3, RunTable3(task.context));
     sources.push_back("the Table 3 pipeline (cached models)");
   }
-  ASSIGN_OR_RETURN(Table2Results results, RunTable2(task.context, fig3, fig4, table3));
+  ASSIGN_OR_RETURN(Table2Results results,
+                   RunTable2(task.context, fig3, fig4, table3));
   *results.mutable_info() = task.Info();
   results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  RETURN_IF_ERROR(
-      WriteReport(task.out_dir, "table2", Table2Report(task, results, sources), results));
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  RETURN_IF_ERROR(WriteReport(task.out_dir, "table2",
+                              Table2Report(task, results, sources), results));
   ArtifactSummary s;
   s.name = "table2";
   s.report = "table2.md";
@@ -556,7 +602,8 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task) {
   }
   s.passed = agree;
   s.headline = absl::StrFormat(
-      "%d of %d measured marks agree with the paper's Table 2; %d pair(s) contradict "
+      "%d of %d measured marks agree with the paper's Table 2; %d pair(s) "
+      "contradict "
       "Conjecture 1",
       agree, s.asserted, results.contradictions_size());
   return s;
@@ -567,10 +614,12 @@ std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
   const bool all = artifact == "all";
   if (artifact == "fig3" || all) {
     for (int i = 0; i < spec.cue_proportions_size(); ++i) {
-      WorkUnit u{"fig3", absl::StrFormat("fig3 c=%g", spec.cue_proportions(i)), spec};
+      WorkUnit u{"fig3", absl::StrFormat("fig3 c=%g", spec.cue_proportions(i)),
+                 spec};
       u.spec.clear_cue_proportions();
       u.spec.add_cue_proportions(spec.cue_proportions(i));
-      u.spec.mutable_paths()->set_control_pair(i == 0 && spec.paths().control_pair());
+      u.spec.mutable_paths()->set_control_pair(i == 0 &&
+                                               spec.paths().control_pair());
       units.push_back(u);
     }
   }
@@ -585,7 +634,8 @@ std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
   if (artifact == "table3" || all) {
     for (double c : Table3CueProportions(spec)) {
       for (int64_t seed : spec.seeds()) {
-        WorkUnit u{"table3", absl::StrFormat("table3 c=%g seed=%d", c, seed), spec};
+        WorkUnit u{"table3", absl::StrFormat("table3 c=%g seed=%d", c, seed),
+                   spec};
         u.spec.clear_cue_proportions();
         u.spec.add_cue_proportions(c);
         u.spec.mutable_finetune()->clear_table3_cue_proportions();
@@ -598,24 +648,28 @@ std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
   return units;
 }
 
-absl::Status RunWorkUnit(const ExperimentContext& context, const WorkUnit& unit) {
+absl::Status RunWorkUnit(const ExperimentContext& context,
+                         const WorkUnit& unit) {
   ExperimentContext narrowed = context;
   narrowed.spec = &unit.spec;
   if (unit.artifact == "fig3") return RunFig3(narrowed).status();
   if (unit.artifact == "fig4") return RunFig4(narrowed).status();
   if (unit.artifact == "table3") return RunTable3(narrowed).status();
-  return absl::InvalidArgumentError(absl::StrCat("no work units for ", unit.artifact));
+  return absl::InvalidArgumentError(
+      absl::StrCat("no work units for ", unit.artifact));
 }
 
-absl::Status RunShard(const ExperimentContext& context, const std::vector<WorkUnit>& units,
-                      int shard, int count) {
+absl::Status RunShard(const ExperimentContext& context,
+                      const std::vector<WorkUnit>& units, int shard,
+                      int count) {
   if (count <= 0 || shard < 0 || shard >= count) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--shard=%d/%d: need 0 <= I < N", shard, count));
   }
   for (size_t i = 0; i < units.size(); ++i) {
     if (static_cast<int>(i % count) != shard) continue;
-    std::cerr << absl::StrFormat("shard %d/%d: %s\n", shard, count, units[i].label);
+    std::cerr << absl::StrFormat("shard %d/%d: %s\n", shard, count,
+                                 units[i].label);
     RETURN_IF_ERROR(RunWorkUnit(context, units[i]));
   }
   return absl::OkStatus();
@@ -631,16 +685,19 @@ absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
           "bazel run -c opt //tasks:%s -- --spec=%s --cache_dir=%s%s "
           "--device=%s --shard=%d/%d  # %s\n",
           task.name, task.spec_path, cache,
-          data_dir.empty() ? "" : absl::StrCat(" --data_dir=", ResolveUserPath(data_dir)),
+          data_dir.empty()
+              ? ""
+              : absl::StrCat(" --data_dir=", ResolveUserPath(data_dir)),
           absl::GetFlag(FLAGS_device), i, units.size(), units[i].label);
     }
     return true;
   }
   if (task.shard().first < 0) return false;
-  RETURN_IF_ERROR(RunShard(task.context, units, task.shard().first, task.shard().second));
+  RETURN_IF_ERROR(
+      RunShard(task.context, units, task.shard().first, task.shard().second));
   std::cerr << absl::StrFormat(
-      "%s: shard %d/%d done; run without --shard to render the reports\n", task.name,
-      task.shard().first, task.shard().second);
+      "%s: shard %d/%d done; run without --shard to render the reports\n",
+      task.name, task.shard().first, task.shard().second);
   return true;
 }
 
@@ -649,16 +706,19 @@ int ArtifactMain(int argc, char** argv, const std::string& name,
                  absl::StatusOr<ArtifactSummary> (*run)(ExperimentTask&)) {
   absl::ParseCommandLine(argc, argv);
   return RunTask(name, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task, SetUpExperimentTask(name));
+    ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task,
+                     SetUpExperimentTask(name));
     if (task->dry_run()) {
       if (plan != nullptr) plan(*task);
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(bool sharded, MaybeListOrShard(*task, WorkUnits(name, task->spec)));
+    ASSIGN_OR_RETURN(bool sharded,
+                     MaybeListOrShard(*task, WorkUnits(name, task->spec)));
     if (sharded) return absl::OkStatus();
     ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));
-    std::cout << absl::StrFormat("%s: %s; wrote %s in %.0f s\n", name, s.headline,
-                                 JoinPath(task->out_dir, s.report), s.seconds);
+    std::cout << absl::StrFormat("%s: %s; wrote %s in %.0f s\n", name,
+                                 s.headline, JoinPath(task->out_dir, s.report),
+                                 s.seconds);
     return absl::OkStatus();
   });
 }

@@ -14,12 +14,12 @@
 namespace mmc {
 
 struct ArtifactSummary {
-  std::string name;       // "fig3"
-  std::string report;     // "fig3.md"
-  int asserted = 0;       // Asserted verdicts and how many hold.
+  std::string name;    // "fig3"
+  std::string report;  // "fig3.md"
+  int asserted = 0;    // Asserted verdicts and how many hold.
   int passed = 0;
-  double seconds = 0.0;   // Wall time of this artifact.
-  std::string headline;   // One line for the index.
+  double seconds = 0.0;  // Wall time of this artifact.
+  std::string headline;  // One line for the index.
 };
 
 void PlanFig3(const ExperimentTask& task);

@@ -34,13 +34,17 @@ std::string Stem(const std::string& path) {
 
 absl::Status Run() {
   std::string spec_path;
-  ASSIGN_OR_RETURN(Spec spec, LoadSpecFlag(absl::GetFlag(FLAGS_spec), &spec_path));
-  ASSIGN_OR_RETURN(std::string out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
-  std::cerr << "data_samples: loading " << DatasetSpec::Kind_Name(spec.dataset().kind())
-            << " (spec " << spec_path << ")\n";
-  ASSIGN_OR_RETURN(std::shared_ptr<const CueDataset> dataset,
-                   CueDataset::Load(spec.dataset(),
-                                    ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
+  ASSIGN_OR_RETURN(Spec spec,
+                   LoadSpecFlag(absl::GetFlag(FLAGS_spec), &spec_path));
+  ASSIGN_OR_RETURN(std::string out_dir,
+                   PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
+  std::cerr << "data_samples: loading "
+            << DatasetSpec::Kind_Name(spec.dataset().kind()) << " (spec "
+            << spec_path << ")\n";
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<const CueDataset> dataset,
+      CueDataset::Load(spec.dataset(),
+                       ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
 
   // One column per class: the first test sample of classes spread over the
   // label range (all classes when there are at most 10).
@@ -65,7 +69,8 @@ absl::Status Run() {
   const int cell_h = static_cast<int>(height) * scale;
   const int grid_w = static_cast<int>(picks.size()) * (cell_w + kGap) + kGap;
   const int grid_h = rows * (cell_h + kGap) + kGap;
-  std::vector<uint8_t> grid(static_cast<size_t>(grid_w) * grid_h * channels, 128);
+  std::vector<uint8_t> grid(static_cast<size_t>(grid_w) * grid_h * channels,
+                            128);
   for (int r = 0; r < rows; ++r) {
     Batch batch = dataset->Get(kCounterfactualViews[r], picks);
     torch::Tensor pixels = dataset->ToPixels(batch.x).contiguous();
@@ -77,9 +82,12 @@ absl::Status Run() {
         for (int x = 0; x < cell_w; ++x) {
           for (int c = 0; c < channels; ++c) {
             const int64_t src =
-                ((static_cast<int64_t>(col) * channels + c) * height + y / scale) * width +
+                ((static_cast<int64_t>(col) * channels + c) * height +
+                 y / scale) *
+                    width +
                 x / scale;
-            grid[(static_cast<size_t>(y0 + y) * grid_w + x0 + x) * channels + c] = p[src];
+            grid[(static_cast<size_t>(y0 + y) * grid_w + x0 + x) * channels +
+                 c] = p[src];
           }
         }
       }
@@ -87,28 +95,31 @@ absl::Status Run() {
   }
   const std::string stem = absl::StrCat("data_samples_", Stem(spec_path));
   const std::string png_path = JoinPath(out_dir, stem + ".png");
-  RETURN_IF_ERROR(WritePng(png_path, grid_w, grid_h, static_cast<int>(channels), grid));
+  RETURN_IF_ERROR(
+      WritePng(png_path, grid_w, grid_h, static_cast<int>(channels), grid));
 
   std::string md;
   absl::StrAppendFormat(&md, "# Data samples: %s\n\n", spec.name());
   absl::StrAppendFormat(&md, "Spec: `%s`\n\n", spec_path);
-  absl::StrAppendFormat(&md,
-                        "![samples](%s.png)\n\nRows, top to bottom: NC (no cue), C "
-                        "(cue of the true class), RC (cue of a uniformly drawn "
-                        "class), RI (image of another class, cue of the true "
-                        "class). Columns: the first test image of classes %s.\n\n",
-                        stem, absl::StrJoin(picks, ", ", [&](std::string* out, int64_t i) {
-                          absl::StrAppend(out, dataset->Label(View::kTestNoCue, i));
-                        }));
+  absl::StrAppendFormat(
+      &md,
+      "![samples](%s.png)\n\nRows, top to bottom: NC (no cue), C "
+      "(cue of the true class), RC (cue of a uniformly drawn "
+      "class), RI (image of another class, cue of the true "
+      "class). Columns: the first test image of classes %s.\n\n",
+      stem, absl::StrJoin(picks, ", ", [&](std::string* out, int64_t i) {
+        absl::StrAppend(out, dataset->Label(View::kTestNoCue, i));
+      }));
   md += dataset->Describe();
   std::vector<std::string> proportions;
   for (double c : spec.cue_proportions()) {
     const int cued = static_cast<int>(std::llround(c * dataset->TrainCount(0)));
-    proportions.push_back(absl::StrFormat("%.0f%% (%d of %d in class 0)", 100 * c, cued,
-                                          dataset->TrainCount(0)));
+    proportions.push_back(absl::StrFormat(
+        "%.0f%% (%d of %d in class 0)", 100 * c, cued, dataset->TrainCount(0)));
   }
-  absl::StrAppendFormat(&md, "| cue proportions (first c of each class cued) | %s |\n",
-                        absl::StrJoin(proportions, "; "));
+  absl::StrAppendFormat(
+      &md, "| cue proportions (first c of each class cued) | %s |\n",
+      absl::StrJoin(proportions, "; "));
   const std::string md_path = JoinPath(out_dir, stem + ".md");
   RETURN_IF_ERROR(WriteFileAtomically(md_path, md));
   std::cout << "wrote " << png_path << "\nwrote " << md_path << "\n";

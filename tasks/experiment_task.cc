@@ -32,13 +32,15 @@ ABSL_FLAG(std::string, shard, "",
 namespace mmc {
 
 bool ExperimentTask::dry_run() const { return absl::GetFlag(FLAGS_dry_run); }
-bool ExperimentTask::list_jobs() const { return absl::GetFlag(FLAGS_list_jobs); }
+bool ExperimentTask::list_jobs() const {
+  return absl::GetFlag(FLAGS_list_jobs);
+}
 
 RunInfo ExperimentTask::Info() const {
   RunInfo info = MakeRunInfo(name, spec_path, spec, device);
-  info.set_wall_seconds(std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - start)
-                            .count());
+  info.set_wall_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   return info;
 }
 
@@ -66,9 +68,10 @@ absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
   if (task->dry_run() || task->list_jobs()) return task;
   ASSIGN_OR_RETURN(task->out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
   ASSIGN_OR_RETURN(task->device, ParseDevice(absl::GetFlag(FLAGS_device)));
-  ASSIGN_OR_RETURN(task->dataset,
-                   CueDataset::Load(task->spec.dataset(),
-                                    ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
+  ASSIGN_OR_RETURN(
+      task->dataset,
+      CueDataset::Load(task->spec.dataset(),
+                       ResolveUserPath(absl::GetFlag(FLAGS_data_dir))));
   task->sets = std::make_unique<EvalSets>(*task->dataset, task->spec.eval(),
                                           task->device);
   task->cache = std::make_unique<RunCache>(

@@ -9,5 +9,6 @@
 #include "tasks/artifacts.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "fig3", mmc::PlanFig3, mmc::RunFig3Artifact);
+  return mmc::ArtifactMain(argc, argv, "fig3", mmc::PlanFig3,
+                           mmc::RunFig3Artifact);
 }

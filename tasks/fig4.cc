@@ -8,5 +8,6 @@
 #include "tasks/artifacts.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "fig4", mmc::PlanFig4, mmc::RunFig4Artifact);
+  return mmc::ArtifactMain(argc, argv, "fig4", mmc::PlanFig4,
+                           mmc::RunFig4Artifact);
 }

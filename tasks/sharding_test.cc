@@ -59,9 +59,12 @@ TEST(ShardingTest, ShardsThenRenderEqualsOneRun) {
   auto table3_direct = RunTable3(other);
   ASSERT_TRUE(fig3_direct.ok() && fig4_direct.ok() && table3_direct.ok());
   GoldenTolerances exact;  // Every number equal (1e-9).
-  for (const auto& d : CompareToGolden(*fig3, *fig3_direct, exact)) ADD_FAILURE() << d;
-  for (const auto& d : CompareToGolden(*fig4, *fig4_direct, exact)) ADD_FAILURE() << d;
-  for (const auto& d : CompareToGolden(*table3, *table3_direct, exact)) ADD_FAILURE() << d;
+  for (const auto& d : CompareToGolden(*fig3, *fig3_direct, exact))
+    ADD_FAILURE() << d;
+  for (const auto& d : CompareToGolden(*fig4, *fig4_direct, exact))
+    ADD_FAILURE() << d;
+  for (const auto& d : CompareToGolden(*table3, *table3_direct, exact))
+    ADD_FAILURE() << d;
 }
 
 TEST(ShardingTest, BadShardIsAnError) {

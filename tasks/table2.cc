@@ -6,5 +6,6 @@
 #include "tasks/artifacts.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "table2", nullptr, mmc::RunTable2Artifact);
+  return mmc::ArtifactMain(argc, argv, "table2", nullptr,
+                           mmc::RunTable2Artifact);
 }

@@ -9,5 +9,6 @@
 #include "tasks/artifacts.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "table3", mmc::PlanTable3, mmc::RunTable3Artifact);
+  return mmc::ArtifactMain(argc, argv, "table3", mmc::PlanTable3,
+                           mmc::RunTable3Artifact);
 }

@@ -2,17 +2,15 @@
 #include "tasks/task_common.h"
 
 #include <c10/util/Exception.h>
-
-#include <exception>
-#include <iostream>
-
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <exception>
 #include <fstream>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"

@@ -4,10 +4,10 @@
 #ifndef TASKS_TASK_COMMON_H_
 #define TASKS_TASK_COMMON_H_
 
+#include <torch/types.h>
+
 #include <functional>
 #include <string>
-
-#include <torch/types.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -48,7 +48,8 @@ std::string ProvenanceMarkdown(const RunInfo& info);
 
 // Runs `body`, prints a failed status or a LibTorch exception to stderr and
 // returns the process exit code.
-int RunTask(const std::string& task_name, const std::function<absl::Status()>& body);
+int RunTask(const std::string& task_name,
+            const std::function<absl::Status()>& body);
 
 }  // namespace mmc
 

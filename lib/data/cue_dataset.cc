@@ -24,9 +24,8 @@ constexpr uint64_t kTestKeyOffset = uint64_t{1} << 40;
 
 // Box colours for CIFAR-100, indexed by label / 10.
 constexpr uint8_t kPalette[10][3] = {
-    {255, 0, 0},   {0, 255, 0},   {0, 0, 255},     {255, 255, 0},
-    {255, 0, 255}, {0, 255, 255}, {255, 255, 255}, {255, 128, 0},
-    {128, 0, 255}, {0, 0, 0}};
+    {255, 0, 0},   {0, 255, 0},     {0, 0, 255},   {255, 255, 0}, {255, 0, 255},
+    {0, 255, 255}, {255, 255, 255}, {255, 128, 0}, {128, 0, 255}, {0, 0, 0}};
 
 bool IsDominoes(DatasetSpec::Kind kind) {
   return kind == DatasetSpec::DOMINOES_MNIST_FASHION ||
@@ -37,14 +36,16 @@ bool IsDominoes(DatasetSpec::Kind kind) {
 torch::Tensor ResizeGreyToRgb(const torch::Tensor& images, int64_t height,
                               int64_t width) {
   namespace F = torch::nn::functional;
-  torch::Tensor resized =
-      F::interpolate(images.to(torch::kFloat),
-                     F::InterpolateFuncOptions()
-                         .size(std::vector<int64_t>{height, width})
-                         .mode(torch::kBilinear)
-                         .align_corners(false));
-  return resized.round().clamp(0, 255).to(torch::kUInt8).expand(
-      {-1, 3, -1, -1}).contiguous();
+  torch::Tensor resized = F::interpolate(
+      images.to(torch::kFloat), F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{height, width})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false));
+  return resized.round()
+      .clamp(0, 255)
+      .to(torch::kUInt8)
+      .expand({-1, 3, -1, -1})
+      .contiguous();
 }
 
 std::vector<torch::Tensor> ByClass(const LabeledImages& images) {
@@ -164,7 +165,8 @@ absl::Status CueDataset::Init(const DatasetSpec& spec, TrainTest complex,
           "Dominoes: the simple and complex sources have different classes");
     }
     if (channels == 3) {  // Fashion-MNIST over CIFAR-10: resize to 32x32 RGB.
-      simple->train.images = ResizeGreyToRgb(simple->train.images, width, width);
+      simple->train.images =
+          ResizeGreyToRgb(simple->train.images, width, width);
       simple->test.images = ResizeGreyToRgb(simple->test.images, width, width);
     }
     simple_height_ = simple->train.images.size(2);
@@ -190,9 +192,9 @@ absl::Status CueDataset::Init(const DatasetSpec& spec, TrainTest complex,
     std_ = {0.2470f, 0.2435f, 0.2616f};
   }
   if (spec.box_size() > std::min(height, width)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dataset.box_size ", spec.box_size(), " does not fit a ", height, "x",
-        width, " image"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dataset.box_size ", spec.box_size(), " does not fit a ",
+                     height, "x", width, " image"));
   }
 
   // Split the training set: the last holdout_per_class samples of each class
@@ -208,8 +210,7 @@ absl::Status CueDataset::Init(const DatasetSpec& spec, TrainTest complex,
     const int64_t rank = seen[k]++;
     if (rank >= class_total[k] - spec.holdout_per_class()) {
       holdout_source_.push_back(i);
-    } else if (spec.train_per_class() <= 0 ||
-               rank < spec.train_per_class()) {
+    } else if (spec.train_per_class() <= 0 || rank < spec.train_per_class()) {
       train_source_.push_back(i);
       train_rank_.push_back(rank);
       ++train_count_[k];
@@ -230,9 +231,9 @@ absl::Status CueDataset::Init(const DatasetSpec& spec, TrainTest complex,
   }
   for (int k = 0; k < num_classes_; ++k) {
     if (test_by_class_[k].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the test split has no image of class ", k,
-          " (dataset.test_limit too small?): RI cannot be built"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the test split has no image of class ", k,
+                       " (dataset.test_limit too small?): RI cannot be built"));
     }
   }
   return absl::OkStatus();
@@ -252,8 +253,8 @@ int64_t CueDataset::Size(View view) const {
 }
 
 bool CueDataset::IsCued(int64_t i, double cue_proportion) const {
-  const int k = static_cast<int>(
-      train_.labels.data_ptr<int64_t>()[train_source_[i]]);
+  const int k =
+      static_cast<int>(train_.labels.data_ptr<int64_t>()[train_source_[i]]);
   const int64_t cued = std::llround(cue_proportion * train_count_[k]);
   return train_rank_[i] < cued;
 }
@@ -298,8 +299,8 @@ CueDataset::Sample CueDataset::Resolve(View view, int64_t i,
       s.cue_class = s.label;
       break;
     case View::kTestRandomCue:
-      s.cue_class = static_cast<int>(
-          UniformInt(seed, kStreamRandomCue, i, num_classes_));
+      s.cue_class =
+          static_cast<int>(UniformInt(seed, kStreamRandomCue, i, num_classes_));
       break;
     case View::kTestRandomImage: {
       const int other =
@@ -325,8 +326,8 @@ void CueDataset::Compose(const Sample& sample, uint8_t* out) const {
   const int64_t height = split.images.size(2);
   const int64_t width = shape_[2];
   const int64_t plane_out = shape_[1] * width;
-  const uint8_t* image =
-      split.images.data_ptr<uint8_t>() + sample.source * channels * height * width;
+  const uint8_t* image = split.images.data_ptr<uint8_t>() +
+                         sample.source * channels * height * width;
   for (int64_t c = 0; c < channels; ++c) {
     uint8_t* plane = out + c * plane_out;
     if (dominoes_) std::memset(plane, 0, simple_height_ * width);
@@ -425,12 +426,11 @@ std::string CueDataset::Describe() const {
         "|\n",
         simple_height_);
   } else {
-    absl::StrAppendFormat(
-        &out, "| cue | %dx%d box, position by class%s |\n", spec_.box_size(),
-        spec_.box_size(),
-        spec_.kind() == DatasetSpec::CIFAR100_BOX
-            ? " % 10, colour by class / 10"
-            : ", white (pixel 255)");
+    absl::StrAppendFormat(&out, "| cue | %dx%d box, position by class%s |\n",
+                          spec_.box_size(), spec_.box_size(),
+                          spec_.kind() == DatasetSpec::CIFAR100_BOX
+                              ? " % 10, colour by class / 10"
+                              : ", white (pixel 255)");
   }
   absl::StrAppendFormat(&out, "| counterfactual seed | %d |\n",
                         spec_.counterfactual_seed());

@@ -122,11 +122,11 @@ class CueDataset {
                     std::optional<TrainTest> simple);
 
   struct Sample {
-    bool test = false;     // Draw from the test split (else training).
-    int64_t source = 0;    // Index into that split of the complex image.
-    int label = 0;         // Label reported for the sample.
-    int cue_class = -1;    // Class whose cue is drawn; -1: no cue.
-    uint64_t key = 0;      // Counter for the simple-image draw (Dominoes).
+    bool test = false;   // Draw from the test split (else training).
+    int64_t source = 0;  // Index into that split of the complex image.
+    int label = 0;       // Label reported for the sample.
+    int cue_class = -1;  // Class whose cue is drawn; -1: no cue.
+    uint64_t key = 0;    // Counter for the simple-image draw (Dominoes).
   };
   Sample Resolve(View view, int64_t i, double cue_proportion) const;
   void Compose(const Sample& sample, uint8_t* out) const;

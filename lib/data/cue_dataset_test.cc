@@ -36,7 +36,7 @@ std::pair<int, int> FindBox(const torch::Tensor& image) {
 
 TEST(BoxPositionTest, MatchesQuickTierTable) {
   const std::vector<std::pair<int, int>> expected = {
-      {0, 0},  {0, 8},  {0, 17},  {0, 25},  {12, 0},
+      {0, 0},   {0, 8},  {0, 17}, {0, 25},  {12, 0},
       {12, 25}, {25, 0}, {25, 8}, {25, 17}, {25, 25}};
   for (int k = 0; k < 10; ++k) {
     EXPECT_EQ(BoxPosition(k, 28, 28, 3), expected[k]) << "class " << k;
@@ -80,8 +80,8 @@ TEST(CueDatasetTest, RandomCuePositionIsUniform) {
     for (int i = 0; i < 200; ++i) {
       const auto pos = FindBox(pixels[i]);
       ++counts[pos];
-      if (pos == BoxPosition(static_cast<int>(rc.y[i].item<int64_t>()), 28, 28,
-                             3)) {
+      if (pos ==
+          BoxPosition(static_cast<int>(rc.y[i].item<int64_t>()), 28, 28, 3)) {
         ++same_as_label;
       }
     }
@@ -168,8 +168,8 @@ TEST(CueDatasetTest, HoldoutIsLastOfEachClassAndDisjoint) {
 
 TEST(CueDatasetTest, SameSampleTwiceSameTensor) {
   auto ds = FashionLike();
-  for (View view : {View::kTestRandomCue, View::kTestRandomImage,
-                    View::kTrainMix}) {
+  for (View view :
+       {View::kTestRandomCue, View::kTestRandomImage, View::kTrainMix}) {
     Batch batch = ds->Get(view, {3, 17, 42}, 0.7);
     Batch single = ds->Get(view, {17}, 0.7);
     Batch again = ds->Get(view, {17}, 0.7);

@@ -41,7 +41,8 @@ absl::StatusOr<std::string> Gunzip(const std::string& compressed,
 
 uint32_t BigEndian32(const std::string& bytes, size_t offset) {
   return (static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset])) << 24) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 1]))
+          << 16) |
          (static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 2])) << 8) |
          static_cast<uint32_t>(static_cast<uint8_t>(bytes[offset + 3]));
 }
@@ -60,9 +61,9 @@ absl::StatusOr<IdxArray> ReadIdxFile(const std::string& path, int rank,
       static_cast<uint8_t>(bytes[1]) == 0x8b) {
     absl::StatusOr<std::string> inflated = Gunzip(bytes, path);
     if (!inflated.ok()) {
-      return absl::Status(inflated.status().code(),
-                          absl::StrCat(inflated.status().message(), ". ",
-                                       how_to_get));
+      return absl::Status(
+          inflated.status().code(),
+          absl::StrCat(inflated.status().message(), ". ", how_to_get));
     }
     bytes = std::move(*inflated);
   }

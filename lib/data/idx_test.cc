@@ -47,8 +47,7 @@ TEST(IdxTest, ReadsRawFile) {
 
 TEST(IdxTest, ReadsGzipFile) {
   const std::string path = TempPath("gz-idx3-ubyte.gz");
-  ASSERT_TRUE(
-      WriteFileAtomically(path, Gzip(EncodeIdx(SmallImages()))).ok());
+  ASSERT_TRUE(WriteFileAtomically(path, Gzip(EncodeIdx(SmallImages()))).ok());
   auto array = ReadIdxFile(path, 3, "get it");
   ASSERT_TRUE(array.ok()) << array.status();
   EXPECT_EQ(array->data, SmallImages().data);
@@ -95,8 +94,8 @@ TEST(IdxTest, CorruptGzipIsAnError) {
 }
 
 TEST(IdxTest, MissingFileNamesFileAndHowToGet) {
-  auto array = ReadIdxFile("/nonexistent/train-images-idx3-ubyte.gz", 3,
-                           "HOW-TO-GET");
+  auto array =
+      ReadIdxFile("/nonexistent/train-images-idx3-ubyte.gz", 3, "HOW-TO-GET");
   ASSERT_FALSE(array.ok());
   EXPECT_EQ(array.status().code(), absl::StatusCode::kNotFound);
   const std::string message(array.status().message());

@@ -56,10 +56,10 @@ absl::StatusOr<LabeledImages> LoadIdxSplit(const std::string& dir,
   }
   LabeledImages out;
   const int64_t n = images.dims[0];
-  out.images = torch::from_blob(images.data.data(),
-                                {n, 1, images.dims[1], images.dims[2]},
-                                torch::kUInt8)
-                   .clone();
+  out.images =
+      torch::from_blob(images.data.data(),
+                       {n, 1, images.dims[1], images.dims[2]}, torch::kUInt8)
+          .clone();
   out.labels =
       torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kLong);
   out.num_classes = 10;
@@ -115,8 +115,7 @@ absl::StatusOr<LabeledImages> LoadCifarFiles(
             path, r, label, num_classes - 1, num_classes, how_to_get));
       }
       labels[row] = label;
-      std::memcpy(pixels + row * kCifarPixels, rec + label_bytes,
-                  kCifarPixels);
+      std::memcpy(pixels + row * kCifarPixels, rec + label_bytes, kCifarPixels);
     }
   }
   return out;
@@ -151,11 +150,12 @@ absl::StatusOr<TrainTest> LoadCifar10(const std::string& dir,
   }
   std::vector<std::string> train_files;
   for (int i = 1; i <= 5; ++i) {
-    train_files.push_back(JoinPath(dir, absl::StrCat("data_batch_", i, ".bin")));
+    train_files.push_back(
+        JoinPath(dir, absl::StrCat("data_batch_", i, ".bin")));
   }
   TrainTest out;
-  ASSIGN_OR_RETURN(out.train, LoadCifarFiles(train_files, records_per_file,
-                                             1, 10, kCifar10HowTo));
+  ASSIGN_OR_RETURN(out.train, LoadCifarFiles(train_files, records_per_file, 1,
+                                             10, kCifar10HowTo));
   ASSIGN_OR_RETURN(out.test,
                    LoadCifarFiles({JoinPath(dir, "test_batch.bin")},
                                   records_per_file, 1, 10, kCifar10HowTo));
@@ -170,12 +170,12 @@ absl::StatusOr<TrainTest> LoadCifar100(const std::string& dir,
         absl::StrCat("CIFAR-100 needs --data_dir. ", kCifar100HowTo));
   }
   TrainTest out;
-  ASSIGN_OR_RETURN(out.train,
-                   LoadCifarFiles({JoinPath(dir, "train.bin")}, train_records, 2, 100,
-                                  kCifar100HowTo));
+  ASSIGN_OR_RETURN(
+      out.train, LoadCifarFiles({JoinPath(dir, "train.bin")}, train_records, 2,
+                                100, kCifar100HowTo));
   ASSIGN_OR_RETURN(out.test,
-                   LoadCifarFiles({JoinPath(dir, "test.bin")}, test_records, 2, 100,
-                                  kCifar100HowTo));
+                   LoadCifarFiles({JoinPath(dir, "test.bin")}, test_records, 2,
+                                  100, kCifar100HowTo));
   return out;
 }
 

@@ -42,8 +42,8 @@ absl::StatusOr<TrainTest> LoadMnist(const std::string& dir);
 // CIFAR-10 binary version: data_batch_1.bin .. data_batch_5.bin and
 // test_batch.bin, each 10000 records of 1 label byte + 3072 pixel bytes.
 // `records_per_file` is 10000 in the official files; tests write smaller ones.
-absl::StatusOr<TrainTest> LoadCifar10(
-    const std::string& dir, int64_t records_per_file = 10000);
+absl::StatusOr<TrainTest> LoadCifar10(const std::string& dir,
+                                      int64_t records_per_file = 10000);
 
 // CIFAR-100 binary version: train.bin (50000) and test.bin (10000), records
 // of coarse label, fine label, 3072 pixel bytes. Labels are the fine ones.

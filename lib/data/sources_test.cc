@@ -81,8 +81,8 @@ TEST(SourcesTest, TruncatedCifar10NamesFileAndExpectedSize) {
   ASSERT_FALSE(data.ok());
   const std::string message(data.status().message());
   EXPECT_THAT(message, HasSubstr(bad));
-  EXPECT_THAT(message, HasSubstr(absl::StrCat("expected ", kRecords * 3073,
-                                              " bytes")));
+  EXPECT_THAT(message,
+              HasSubstr(absl::StrCat("expected ", kRecords * 3073, " bytes")));
   EXPECT_THAT(message, HasSubstr("truncated"));
   EXPECT_THAT(message, HasSubstr("cifar-10-binary.tar.gz"));
 }
@@ -105,9 +105,9 @@ TEST(SourcesTest, Cifar10WithoutDataDirSaysHowToPassIt) {
 
 TEST(SourcesTest, ReadsCifar100FineLabels) {
   const std::string dir = TempDir("cifar100_good");
-  ASSERT_TRUE(WriteFileAtomically(JoinPath(dir, "train.bin"),
-                                  CifarFile(50, 0, true))
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(JoinPath(dir, "train.bin"), CifarFile(50, 0, true))
+          .ok());
   ASSERT_TRUE(
       WriteFileAtomically(JoinPath(dir, "test.bin"), CifarFile(10, 1, true))
           .ok());
@@ -123,9 +123,9 @@ TEST(SourcesTest, ReadsCifar100FineLabels) {
 TEST(SourcesTest, Cifar10FileInCifar100DirIsAnError) {
   const std::string dir = TempDir("cifar100_wrong");
   // A CIFAR-100 record is 3074 bytes: 10 CIFAR-10 records are the wrong size.
-  ASSERT_TRUE(WriteFileAtomically(JoinPath(dir, "train.bin"),
-                                  CifarFile(10, 0, false))
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(JoinPath(dir, "train.bin"), CifarFile(10, 0, false))
+          .ok());
   auto data = LoadCifar100(dir, 10, 10);
   ASSERT_FALSE(data.ok());
   EXPECT_THAT(std::string(data.status().message()),

@@ -27,11 +27,10 @@ LabeledImages SyntheticImages(int64_t n, int channels, int height, int width,
 }
 
 TrainTest SyntheticTrainTest(int64_t train, int64_t test, int channels,
-                             int height, int width, int num_classes,
-                             int salt) {
-  return {SyntheticImages(train, channels, height, width, num_classes, salt),
-          SyntheticImages(test, channels, height, width, num_classes,
-                          salt + 1)};
+                             int height, int width, int num_classes, int salt) {
+  return {
+      SyntheticImages(train, channels, height, width, num_classes, salt),
+      SyntheticImages(test, channels, height, width, num_classes, salt + 1)};
 }
 
 }  // namespace mmc

@@ -43,11 +43,10 @@ std::string EndpointName(double cue_proportion, int64_t seed) {
   return absl::StrFormat("theta_C c=%g seed=%d", cue_proportion, seed);
 }
 
-absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec,
-                                           const Model& model,
+absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec, const Model& model,
                                            const CueDataset& dataset,
-                                           double cue_proportion,
-                                           int64_t seed, RunCache* cache,
+                                           double cue_proportion, int64_t seed,
+                                           RunCache* cache,
                                            torch::Device device,
                                            bool progress) {
   TrainRequest request;

@@ -35,11 +35,10 @@ std::string EndpointName(double cue_proportion, int64_t seed);
 
 // Trains (or loads) the endpoint for cue proportion c (0: theta_NC) and
 // seed: SGD on the training mix as spec.train says, init from `seed`.
-absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec,
-                                           const Model& model,
+absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec, const Model& model,
                                            const CueDataset& dataset,
-                                           double cue_proportion,
-                                           int64_t seed, RunCache* cache,
+                                           double cue_proportion, int64_t seed,
+                                           RunCache* cache,
                                            torch::Device device,
                                            bool progress = true);
 

@@ -86,13 +86,13 @@ TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
   request.loop.train = spec_.train();
   request.loop.shuffle_seed = EndpointInitSeed(0.8, 0);
   request.loop.progress = false;
-  auto data = std::make_shared<Batch>(
-      dataset_->Materialize(View::kTrainMix, 0, 0.8));
+  auto data =
+      std::make_shared<Batch>(dataset_->Materialize(View::kTrainMix, 0, 0.8));
   request.init = [this] {
     return model_->Init(static_cast<int64_t>(EndpointInitSeed(0.8, 0) >> 1));
   };
-  const int64_t steps = StepsPerEpoch(request.loop.num_samples,
-                                      spec_.train().batch_size());
+  const int64_t steps =
+      StepsPerEpoch(request.loop.num_samples, spec_.train().batch_size());
   LossFn real = SupervisedLoss(*model_, data);
   request.loss = [&](const ParamMap& p, const torch::Tensor& idx,
                      int64_t step) {

@@ -19,8 +19,7 @@ namespace mmc {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -71,30 +70,14 @@ std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& ctx,
       break;
   }
   torch::Tensor x =
-      ctx.dataset->Materialize(view, paths.permutation_samples(), c).x.to(
-          ctx.device);
+      ctx.dataset->Materialize(view, paths.permutation_samples(), c)
+          .x.to(ctx.device);
   std::vector<torch::Tensor> batches;
   for (int64_t s = 0; s < x.size(0); s += paths.permutation_batch_size()) {
     batches.push_back(
         x.slice(0, s, std::min(x.size(0), s + paths.permutation_batch_size())));
   }
   return batches;
-}
-
-ModelResult EndpointResult(const ExperimentContext& ctx,
-                           const TrainedModel& trained, const std::string& name,
-                           double c, int64_t seed) {
-  ModelResult r;
-  r.set_name(name);
-  r.set_cue_proportion(c);
-  r.set_seed(seed);
-  r.set_cache_key(trained.hash);
-  r.set_from_cache(trained.from_cache);
-  r.set_train_seconds(trained.train_seconds);
-  for (const SetMetrics& m : ctx.sets->EvaluateAll(*ctx.model, trained.params)) {
-    *r.add_metrics() = m;
-  }
-  return r;
 }
 
 // The four paths between `a` (t = 0) and `b` (t = 1).
@@ -147,6 +130,34 @@ absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
 
 }  // namespace
 
+ModelResult EvaluateModel(const ExperimentContext& ctx,
+                          const TrainedModel& trained, const std::string& name,
+                          double c, int64_t seed) {
+  ModelResult r;
+  r.set_name(name);
+  r.set_cue_proportion(c);
+  r.set_seed(seed);
+  r.set_cache_key(trained.hash);
+  r.set_from_cache(trained.from_cache);
+  r.set_train_seconds(trained.train_seconds);
+  for (const SetMetrics& m :
+       ctx.sets->EvaluateAll(*ctx.model, trained.params)) {
+    *r.add_metrics() = m;
+  }
+  return r;
+}
+
+Verdict MakeVerdict(const std::string& claim, bool asserted, bool passed,
+                    const std::string& measured, const std::string& threshold) {
+  Verdict v;
+  v.set_claim(claim);
+  v.set_asserted(asserted);
+  v.set_passed(passed);
+  v.set_measured(measured);
+  v.set_threshold(threshold);
+  return v;
+}
+
 torch::Tensor BnResetData(const ExperimentContext& context, double c) {
   const EvalSpec& eval = context.spec->eval();
   View view = View::kTrainMix;
@@ -198,22 +209,23 @@ absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& ctx) {
   ASSIGN_OR_RETURN(TrainedModel theta_nc,
                    TrainEndpoint(spec, *ctx.model, *ctx.dataset, 0.0, seed,
                                  ctx.cache, ctx.device, ctx.progress));
-  *results.add_endpoints() = EndpointResult(ctx, theta_nc, "theta_NC", 0.0, seed);
+  *results.add_endpoints() =
+      EvaluateModel(ctx, theta_nc, "theta_NC", 0.0, seed);
   for (double c : spec.cue_proportions()) {
     ASSIGN_OR_RETURN(TrainedModel theta_c,
                      TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                    ctx.cache, ctx.device, ctx.progress));
-    *results.add_endpoints() = EndpointResult(ctx, theta_c, "theta_C", c, seed);
+    *results.add_endpoints() = EvaluateModel(ctx, theta_c, "theta_C", c, seed);
     RETURN_IF_ERROR(
         RunPairPaths(ctx, theta_c, theta_nc, kMainPair, c, c, seed, &results));
   }
   if (spec.paths().control_pair()) {
-    ASSIGN_OR_RETURN(TrainedModel other,
-                     TrainEndpoint(spec, *ctx.model, *ctx.dataset, 0.0,
-                                   control_seed, ctx.cache, ctx.device,
-                                   ctx.progress));
+    ASSIGN_OR_RETURN(
+        TrainedModel other,
+        TrainEndpoint(spec, *ctx.model, *ctx.dataset, 0.0, control_seed,
+                      ctx.cache, ctx.device, ctx.progress));
     *results.add_endpoints() =
-        EndpointResult(ctx, other, "theta_NC'", 0.0, control_seed);
+        EvaluateModel(ctx, other, "theta_NC'", 0.0, control_seed);
     RETURN_IF_ERROR(RunPairPaths(ctx, theta_nc, other, kControlPair, 0.0, 0.0,
                                  seed, &results));
   }
@@ -244,13 +256,7 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results) {
   std::vector<Verdict> out;
   auto add = [&out](const std::string& claim, bool asserted, bool passed,
                     const std::string& measured, const std::string& threshold) {
-    Verdict v;
-    v.set_claim(claim);
-    v.set_asserted(asserted);
-    v.set_passed(passed);
-    v.set_measured(measured);
-    v.set_threshold(threshold);
-    out.push_back(v);
+    out.push_back(MakeVerdict(claim, asserted, passed, measured, threshold));
   };
   for (const ModelResult& m : results.endpoints()) {
     std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
@@ -259,12 +265,14 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results) {
     const std::string measured =
         absl::StrFormat("NC %.1f, C %.1f, RC %.1f, RI %.1f", nc, c, rc, ri);
     if (m.name() == "theta_C") {
-      add(absl::StrFormat("theta_C (c=%g) relies on the cue", m.cue_proportion()),
+      add(absl::StrFormat("theta_C (c=%g) relies on the cue",
+                          m.cue_proportion()),
           true, c >= 99 && rc <= nc - 25 && ri >= 40, measured,
           "C >= 99, RC <= NC - 25, RI >= 40");
     } else if (m.name() == "theta_NC") {
       add("theta_NC does not rely on the cue", true,
-          std::abs(nc - rc) <= 3 && ri <= 5, measured, "|NC - RC| <= 3, RI <= 5");
+          std::abs(nc - rc) <= 3 && ri <= 5, measured,
+          "|NC - RC| <= 3, RI <= 5");
     }
   }
   for (const PathResult& p : results.paths()) {
@@ -279,14 +287,14 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results) {
                           tr_c->accuracy_dip()),
           "B(trC) >= 0.5 and dip >= 15");
     } else if (p.path() == kQuadraticCue) {
-      add(absl::StrFormat("quadratic path (w/ cue) connects on its own data (%s)",
-                          c),
+      add(absl::StrFormat(
+              "quadratic path (w/ cue) connects on its own data (%s)", c),
           true, tr_c->loss_barrier() <= 0.15 && tr_c->accuracy_dip() <= 3,
           absl::StrFormat("B(trC) %.3f, dip %.1f", tr_c->loss_barrier(),
                           tr_c->accuracy_dip()),
           "B <= 0.15 and dip <= 3");
-      add(absl::StrFormat("quadratic path (w/ cue) is specific to its data (%s)",
-                          c),
+      add(absl::StrFormat(
+              "quadratic path (w/ cue) is specific to its data (%s)", c),
           true, tr_nc->loss_barrier() - tr_c->loss_barrier() >= 0.1,
           absl::StrFormat("B(trNC) %.3f vs B(trC) %.3f", tr_nc->loss_barrier(),
                           tr_c->loss_barrier()),
@@ -308,13 +316,13 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results) {
     double worst_main = 1e9;
     for (const PathResult& p : results.paths()) {
       if (p.pair() == kMainPair && p.path() == path) {
-        worst_main = std::min(worst_main, FindBarrier(p, "trC")->loss_barrier());
+        worst_main =
+            std::min(worst_main, FindBarrier(p, "trC")->loss_barrier());
       }
     }
     const double b_control = FindBarrier(*control, "trC")->loss_barrier();
     add(absl::StrFormat(
-            "%s barrier is specific to mechanistically dissimilar modes",
-            path),
+            "%s barrier is specific to mechanistically dissimilar modes", path),
         false, worst_main > b_control,
         absl::StrFormat("smallest theta_C-theta_NC B(trC) %.3f vs control "
                         "theta_NC-theta_NC' %.3f",

@@ -58,6 +58,14 @@ torch::Tensor BnResetData(const ExperimentContext& context, double c);
 void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
                       double bn_cue_proportion, PathResult* result);
 
+// A trained model evaluated on every set of the context, with provenance.
+ModelResult EvaluateModel(const ExperimentContext& context,
+                          const TrainedModel& trained, const std::string& name,
+                          double c, int64_t seed);
+
+Verdict MakeVerdict(const std::string& claim, bool asserted, bool passed,
+                    const std::string& measured, const std::string& threshold);
+
 // The asserted and reported claims of QUICK_TIER.md that concern Fig. 3.
 std::vector<Verdict> Fig3Verdicts(const Fig3Results& results);
 

@@ -13,24 +13,17 @@
 #include "lib/util/status_macros.h"
 
 namespace mmc {
-namespace {
 
-ModelResult Evaluated(const ExperimentContext& ctx, const TrainedModel& m,
-                      const std::string& name, double c, int64_t seed) {
-  ModelResult r;
-  r.set_name(name);
-  r.set_cue_proportion(c);
-  r.set_seed(seed);
-  r.set_cache_key(m.hash);
-  r.set_from_cache(m.from_cache);
-  r.set_train_seconds(m.train_seconds);
-  for (const SetMetrics& s : ctx.sets->EvaluateAll(*ctx.model, m.params)) {
-    *r.add_metrics() = s;
-  }
-  return r;
+FinetuneContext ToFinetuneContext(const ExperimentContext& ctx) {
+  FinetuneContext ft;
+  ft.spec = ctx.spec;
+  ft.model = ctx.model;
+  ft.dataset = ctx.dataset;
+  ft.cache = ctx.cache;
+  ft.device = ctx.device;
+  ft.progress = ctx.progress;
+  return ft;
 }
-
-}  // namespace
 
 std::string LrLabel(double lr) { return absl::StrFormat("lr=%g", lr); }
 
@@ -42,26 +35,20 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
         "fig4 needs seeds, cue_proportions and finetune.fig4_lrs in the spec");
   }
   const int64_t seed = spec.seeds(0);
-  FinetuneContext ft;
-  ft.spec = ctx.spec;
-  ft.model = ctx.model;
-  ft.dataset = ctx.dataset;
-  ft.cache = ctx.cache;
-  ft.device = ctx.device;
-  ft.progress = ctx.progress;
+  const FinetuneContext ft = ToFinetuneContext(ctx);
   Fig4Results results;
   for (double c : spec.cue_proportions()) {
     ASSIGN_OR_RETURN(TrainedModel theta_c,
                      TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                    ctx.cache, ctx.device, ctx.progress));
-    *results.add_endpoints() = Evaluated(ctx, theta_c, "theta_C", c, seed);
+    *results.add_endpoints() = EvaluateModel(ctx, theta_c, "theta_C", c, seed);
     std::vector<torch::Tensor> batches;
     {
       torch::Tensor x = BnResetData(ctx, c);
-      const int64_t n = std::min<int64_t>(
-          x.size(0), spec.paths().permutation_samples() > 0
-                         ? spec.paths().permutation_samples()
-                         : x.size(0));
+      const int64_t n =
+          std::min<int64_t>(x.size(0), spec.paths().permutation_samples() > 0
+                                           ? spec.paths().permutation_samples()
+                                           : x.size(0));
       for (int64_t s = 0; s < n; s += spec.paths().permutation_batch_size()) {
         batches.push_back(x.slice(
             0, s, std::min(n, s + spec.paths().permutation_batch_size())));
@@ -71,7 +58,7 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
       const auto start = std::chrono::steady_clock::now();
       ASSIGN_OR_RETURN(TrainedModel theta_ft,
                        FineTuneNoCue(ft, theta_c, c, seed, lr));
-      ModelResult ft_result = Evaluated(ctx, theta_ft, "theta_FT", c, seed);
+      ModelResult ft_result = EvaluateModel(ctx, theta_ft, "theta_FT", c, seed);
       ft_result.set_method(absl::StrFormat("FT %s", LrLabel(lr)));
       ft_result.set_lr(lr);
       *results.add_finetuned() = ft_result;
@@ -84,12 +71,11 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
       path->set_cue_proportion(c);
       path->set_seed(seed);
       path->set_lr(lr);
-      EvaluatePathInto(
-          ctx,
-          Path{theta_c.params,
-               ApplyPermutation(*ctx.model, theta_ft.params, perm),
-               std::nullopt},
-          c, path);
+      EvaluatePathInto(ctx,
+                       Path{theta_c.params,
+                            ApplyPermutation(*ctx.model, theta_ft.params, perm),
+                            std::nullopt},
+                       c, path);
       path->set_seconds(std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count());
@@ -109,13 +95,7 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results) {
   std::vector<Verdict> out;
   auto add = [&out](const std::string& claim, bool asserted, bool passed,
                     const std::string& measured, const std::string& threshold) {
-    Verdict v;
-    v.set_claim(claim);
-    v.set_asserted(asserted);
-    v.set_passed(passed);
-    v.set_measured(measured);
-    v.set_threshold(threshold);
-    out.push_back(v);
+    out.push_back(MakeVerdict(claim, asserted, passed, measured, threshold));
   };
   for (const ModelResult& ft : results.finetuned()) {
     const PathResult* path = nullptr;
@@ -137,8 +117,8 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results) {
               "small-LR FT stays linearly connected and cue-reliant (%s)",
               where),
           true, barrier <= 0.05 && rc <= nc - 30,
-          absl::StrFormat("B(trC) %.3f; NC %.1f, RC %.1f, RI %.1f", barrier,
-                          nc, rc, ri),
+          absl::StrFormat("B(trC) %.3f; NC %.1f, RC %.1f, RI %.1f", barrier, nc,
+                          rc, ri),
           "B(trC) <= 0.05 and RC <= NC - 30");
     }
     if (ft.lr() >= 0.1 - 1e-12) {

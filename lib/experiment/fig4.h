@@ -11,11 +11,15 @@
 
 #include "absl/status/statusor.h"
 #include "lib/experiment/fig3.h"
+#include "lib/finetune/finetune.h"
 #include "lib/spec/results.pb.h"
 
 namespace mmc {
 
 absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& context);
+
+// The fine-tuning library's view of an experiment context.
+FinetuneContext ToFinetuneContext(const ExperimentContext& context);
 
 // QUICK_TIER.md's asserted Fig. 4 claims (small LR stays connected and
 // cue-reliant; large LR becomes invariant) and the reported one (large LR

@@ -21,15 +21,16 @@ struct GoldenTolerances {
   // Fields not compared (timings, cache provenance).
   // Verdicts' "passed" and "measured" are derived from compared numbers and
   // may flip within tolerance near a threshold.
-  std::set<std::string> ignored = {
-      "info",      "seconds",      "train_seconds", "from_cache", "cache_key",
-      "midpoint_key", "wall_seconds", "passed",     "measured"};
+  std::set<std::string> ignored = {"info",         "seconds",   "train_seconds",
+                                   "from_cache",   "cache_key", "midpoint_key",
+                                   "wall_seconds", "passed",    "measured"};
 };
 
 // Every difference beyond tolerance, as "path.to.field: got X, golden Y".
-std::vector<std::string> CompareToGolden(const google::protobuf::Message& actual,
-                                         const google::protobuf::Message& golden,
-                                         const GoldenTolerances& tolerances);
+std::vector<std::string> CompareToGolden(
+    const google::protobuf::Message& actual,
+    const google::protobuf::Message& golden,
+    const GoldenTolerances& tolerances);
 
 absl::Status ReadGolden(const std::string& path,
                         google::protobuf::Message* message);

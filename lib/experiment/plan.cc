@@ -49,8 +49,7 @@ std::string DescribeTraining(const TrainSpec& train) {
         absl::StrAppendFormat(&out, ", step x%g at epochs %s", s.factor(),
                               absl::StrJoin(s.milestone_epochs(), ", "));
       } else {
-        absl::StrAppendFormat(&out, ", step x%g at %s of the steps",
-                              s.factor(),
+        absl::StrAppendFormat(&out, ", step x%g at %s of the steps", s.factor(),
                               absl::StrJoin(s.milestone_fractions(), ", "));
       }
       break;

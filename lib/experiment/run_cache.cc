@@ -104,9 +104,9 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
   const std::string model_path = ModelPath(hash);
   const std::string partial_path = PartialPath(hash);
   RETURN_IF_ERROR(MakeDirs(JoinPath(dir_, "locks")));
-  ASSIGN_OR_RETURN(FileLock lock,
-                   FileLock::Acquire(JoinPath(dir_, absl::StrCat(
-                                                        "locks/", hash, ".lock"))));
+  ASSIGN_OR_RETURN(
+      FileLock lock,
+      FileLock::Acquire(JoinPath(dir_, absl::StrCat("locks/", hash, ".lock"))));
   if (FileExists(model_path)) {
     absl::StatusOr<TrainedModel> cached = Load(request.key);
     if (cached.ok()) return cached;
@@ -138,10 +138,9 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
 
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&start, previous_seconds] {
-    return previous_seconds +
-           std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                         start)
-               .count();
+    return previous_seconds + std::chrono::duration<double>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count();
   };
   auto save_partial = [&](const LoopState& s, const ParamMap& p) {
     if (s.epochs_done >= request.loop.train.epochs()) return absl::OkStatus();

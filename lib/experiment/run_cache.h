@@ -35,9 +35,9 @@ std::string CacheKeyHash(const RunKey& key);
 
 struct TrainRequest {
   RunKey key;
-  LoopConfig loop;                      // label, samples, train spec, seed
-  std::function<ParamMap()> init;       // Initial parameters (on device).
-  LossFn loss;                          // Loss of a batch of indices.
+  LoopConfig loop;                 // label, samples, train spec, seed
+  std::function<ParamMap()> init;  // Initial parameters (on device).
+  LossFn loss;                     // Loss of a batch of indices.
 };
 
 struct TrainedModel {

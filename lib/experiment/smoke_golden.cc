@@ -1,10 +1,10 @@
 // Implementation of lib/experiment/smoke_golden.h.
 #include "lib/experiment/smoke_golden.h"
 
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <iostream>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "lib/spec/spec_io.h"
@@ -20,9 +20,9 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
   // many cores the test sandbox sees.
   torch::set_num_threads(setup->spec.threads());
   ASSIGN_OR_RETURN(setup->dataset, CueDataset::Load(setup->spec.dataset(), ""));
-  ASSIGN_OR_RETURN(setup->model,
-                   Model::Create(setup->spec.model(), setup->dataset->shape()[0],
-                                 setup->dataset->num_classes()));
+  ASSIGN_OR_RETURN(setup->model, Model::Create(setup->spec.model(),
+                                               setup->dataset->shape()[0],
+                                               setup->dataset->num_classes()));
   setup->sets = std::make_unique<EvalSets>(*setup->dataset, setup->spec.eval(),
                                            torch::kCPU);
   // A fresh cache: under `bazel test` the test's own temporary directory;
@@ -69,8 +69,10 @@ std::vector<std::string> CheckGolden(const std::string& name,
     return {};
   }
   // The actual results, for inspection, next to the test's other outputs.
-  if (const char* out = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR"); out != nullptr) {
-    (void)WriteGolden(JoinPath(out, absl::StrCat(name, ".actual.json")), actual);
+  if (const char* out = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+      out != nullptr) {
+    (void)WriteGolden(JoinPath(out, absl::StrCat(name, ".actual.json")),
+                      actual);
   }
   std::unique_ptr<google::protobuf::Message> golden(actual.New());
   absl::Status s =

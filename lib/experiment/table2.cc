@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/experiment/endpoints.h"
+#include "lib/experiment/fig4.h"
 #include "lib/experiment/table3.h"
 #include "lib/finetune/finetune.h"
 #include "lib/paths/path.h"
@@ -77,8 +78,8 @@ PairAssessment Assess(const std::string& pair, const std::string& source,
   r.set_linear_mech(MechConnected(permuted != nullptr ? permuted : linear,
                                   r.invariances_a(), r.invariances_b(),
                                   classes));
-  r.set_quadratic_mech(MechConnected(quadratic, r.invariances_a(),
-                                     r.invariances_b(), classes));
+  r.set_quadratic_mech(
+      MechConnected(quadratic, r.invariances_a(), r.invariances_b(), classes));
   return r;
 }
 
@@ -121,18 +122,18 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
   for (const ModelResult& m : fig3.endpoints()) {
     if (m.name() != "theta_C" || theta_nc == nullptr) continue;
     const double c = m.cue_proportion();
-    *results.add_pairs() = Assess(
-        absl::StrFormat("theta_C-theta_NC c=%g", c), "fig3", m, *theta_nc,
-        "trC", FindPath(fig3, kMainPair, kLinear, c),
-        FindPath(fig3, kMainPair, kLinearPermuted, c),
-        FindPath(fig3, kMainPair, kQuadraticCue, c), classes);
+    *results.add_pairs() =
+        Assess(absl::StrFormat("theta_C-theta_NC c=%g", c), "fig3", m,
+               *theta_nc, "trC", FindPath(fig3, kMainPair, kLinear, c),
+               FindPath(fig3, kMainPair, kLinearPermuted, c),
+               FindPath(fig3, kMainPair, kQuadraticCue, c), classes);
   }
   if (theta_nc != nullptr && theta_nc2 != nullptr) {
-    *results.add_pairs() = Assess(
-        "theta_NC-theta_NC' (control)", "fig3 control", *theta_nc, *theta_nc2,
-        "trNC", FindPath(fig3, kControlPair, kLinear, 0.0),
-        FindPath(fig3, kControlPair, kLinearPermuted, 0.0),
-        FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), classes);
+    *results.add_pairs() =
+        Assess("theta_NC-theta_NC' (control)", "fig3 control", *theta_nc,
+               *theta_nc2, "trNC", FindPath(fig3, kControlPair, kLinear, 0.0),
+               FindPath(fig3, kControlPair, kLinearPermuted, 0.0),
+               FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), classes);
   }
   // Fig. 4: theta_C vs theta_FT per (c, lr); the permuted linear path only.
   for (const PathResult& p : fig4.paths()) {
@@ -148,16 +149,11 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
   }
   // Table 3: theta_C vs each method's model (first seed), linear and
   // permuted-linear paths evaluated here.
-  if (ctx.spec != nullptr && ctx.spec->seeds_size() > 0 && ctx.cache != nullptr) {
+  if (ctx.spec != nullptr && ctx.spec->seeds_size() > 0 &&
+      ctx.cache != nullptr) {
     const Spec& spec = *ctx.spec;
     const int64_t seed = spec.seeds(0);
-    FinetuneContext ft;
-    ft.spec = ctx.spec;
-    ft.model = ctx.model;
-    ft.dataset = ctx.dataset;
-    ft.cache = ctx.cache;
-    ft.device = ctx.device;
-    ft.progress = ctx.progress;
+    const FinetuneContext ft = ToFinetuneContext(ctx);
     for (double c : Table3CueProportions(spec)) {
       const ModelResult* a = FindModel(table3.theta_c(), "theta_C", c, seed);
       if (a == nullptr) continue;
@@ -171,13 +167,15 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         batches.push_back(bn.slice(0, s, std::min(bn.size(0), s + step)));
       }
       for (Method method : kAllMethods) {
-        const ModelResult* b = FindModel(table3.runs(), MethodName(method), c, seed);
+        const ModelResult* b =
+            FindModel(table3.runs(), MethodName(method), c, seed);
         if (b == nullptr) continue;
         ASSIGN_OR_RETURN(MethodResult trained,
                          RunMethod(ft, method, theta_c, c, seed));
         PathResult linear, permuted;
-        EvaluatePathInto(ctx, Path{theta_c.params, trained.model.params, std::nullopt},
-                         c, &linear);
+        EvaluatePathInto(
+            ctx, Path{theta_c.params, trained.model.params, std::nullopt}, c,
+            &linear);
         ASSIGN_OR_RETURN(Permutation perm,
                          MatchActivations(*ctx.model, theta_c.params,
                                           trained.model.params, batches));
@@ -195,14 +193,18 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
   }
 
   // The marks, with the pairs behind them.
-  const std::vector<std::pair<const char*, std::function<std::string(const PairAssessment&)>>>
+  const std::vector<
+      std::pair<const char*, std::function<std::string(const PairAssessment&)>>>
       columns = {
           {kLinearColumn,
            [](const PairAssessment& p) {
-             return p.linear_permuted() != "n/a" ? p.linear_permuted() : p.linear();
+             return p.linear_permuted() != "n/a" ? p.linear_permuted()
+                                                 : p.linear();
            }},
-          {kNonlinearColumn, [](const PairAssessment& p) { return p.quadratic(); }},
-          {kLinearMechColumn, [](const PairAssessment& p) { return p.linear_mech(); }},
+          {kNonlinearColumn,
+           [](const PairAssessment& p) { return p.quadratic(); }},
+          {kLinearMechColumn,
+           [](const PairAssessment& p) { return p.linear_mech(); }},
           {kNonlinearMechColumn,
            [](const PairAssessment& p) { return p.quadratic_mech(); }},
       };

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "lib/experiment/endpoints.h"
+#include "lib/experiment/fig4.h"
 #include "lib/experiment/paper_numbers.h"
 #include "lib/finetune/finetune.h"
 #include "lib/util/status_macros.h"
@@ -15,21 +16,6 @@ namespace mmc {
 namespace {
 
 const char* const kColumns[4] = {"NC", "C", "RC", "RI"};
-
-ModelResult Evaluated(const ExperimentContext& ctx, const TrainedModel& m,
-                      const std::string& name, double c, int64_t seed) {
-  ModelResult r;
-  r.set_name(name);
-  r.set_cue_proportion(c);
-  r.set_seed(seed);
-  r.set_cache_key(m.hash);
-  r.set_from_cache(m.from_cache);
-  r.set_train_seconds(m.train_seconds);
-  for (const SetMetrics& s : ctx.sets->EvaluateAll(*ctx.model, m.params)) {
-    *r.add_metrics() = s;
-  }
-  return r;
-}
 
 }  // namespace
 
@@ -47,13 +33,7 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
     return absl::InvalidArgumentError(
         "table3 needs seeds and cue_proportions in the spec");
   }
-  FinetuneContext ft;
-  ft.spec = ctx.spec;
-  ft.model = ctx.model;
-  ft.dataset = ctx.dataset;
-  ft.cache = ctx.cache;
-  ft.device = ctx.device;
-  ft.progress = ctx.progress;
+  const FinetuneContext ft = ToFinetuneContext(ctx);
   Table3Results results;
   // (method, c) -> per-seed NC, C, RC, RI.
   std::map<std::pair<std::string, double>, std::vector<std::array<double, 4>>>
@@ -65,12 +45,12 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
       ASSIGN_OR_RETURN(TrainedModel theta_c,
                        TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                      ctx.cache, ctx.device, ctx.progress));
-      *results.add_theta_c() = Evaluated(ctx, theta_c, "theta_C", c, seed);
+      *results.add_theta_c() = EvaluateModel(ctx, theta_c, "theta_C", c, seed);
       for (Method method : kAllMethods) {
         ASSIGN_OR_RETURN(MethodResult r,
                          RunMethod(ft, method, theta_c, c, seed));
         ModelResult evaluated =
-            Evaluated(ctx, r.model, MethodName(method), c, seed);
+            EvaluateModel(ctx, r.model, MethodName(method), c, seed);
         evaluated.set_method(MethodName(method));
         evaluated.set_detail(r.detail);
         std::vector<SetMetrics> m(evaluated.metrics().begin(),
@@ -78,11 +58,9 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
         std::array<double, 4> row;
         for (int k = 0; k < 4; ++k) row[k] = AccuracyOf(m, kColumns[k]);
         cells[{MethodName(method), c}].push_back(row);
-        details[{MethodName(method), c}] += r.detail.empty()
-                                                ? ""
-                                                : absl::StrFormat(
-                                                      "seed %d: %s; ", seed,
-                                                      r.detail);
+        details[{MethodName(method), c}] +=
+            r.detail.empty() ? ""
+                             : absl::StrFormat("seed %d: %s; ", seed, r.detail);
         if (ctx.progress) {
           std::cerr << absl::StrFormat(
               "table3: c=%g seed=%d %s: NC %.1f C %.1f RC %.1f RI %.1f\n", c,
@@ -139,13 +117,7 @@ std::vector<Verdict> Table3Verdicts(const Table3Results& results) {
   std::vector<Verdict> out;
   auto add = [&out](const std::string& claim, bool asserted, bool passed,
                     const std::string& measured, const std::string& threshold) {
-    Verdict v;
-    v.set_claim(claim);
-    v.set_asserted(asserted);
-    v.set_passed(passed);
-    v.set_measured(measured);
-    v.set_threshold(threshold);
-    out.push_back(v);
+    out.push_back(MakeVerdict(claim, asserted, passed, measured, threshold));
   };
   std::map<double, std::map<std::string, const Table3Entry*>> by_c;
   for (const Table3Entry& e : results.entries()) {

@@ -90,9 +90,9 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
 torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                             const torch::Tensor& x,
                             const ForwardOptions& options) {
-  torch::Tensor y = torch::conv2d(x, At(p, n.weight), torch::Tensor(),
-                                  {n.stride, n.stride},
-                                  {n.kernel / 2, n.kernel / 2});
+  torch::Tensor y =
+      torch::conv2d(x, At(p, n.weight), torch::Tensor(), {n.stride, n.stride},
+                    {n.kernel / 2, n.kernel / 2});
   return ApplyBatchNorm(p, n, y, options);
 }
 
@@ -127,8 +127,8 @@ class Vgg13Model : public Model {
       const bool strided = i == 1 || i == 3 || i == 5 || i == 7;
       channels_.push_back(out);
       strided_.push_back(strided);
-      layers_.push_back(
-          MakeConvBn(absl::StrCat("features.", i), in, out, 3, strided ? 2 : 1));
+      layers_.push_back(MakeConvBn(absl::StrCat("features.", i), in, out, 3,
+                                   strided ? 2 : 1));
       in = out;
     }
   }
@@ -243,8 +243,7 @@ class ResNet18Model : public Model {
       Emit(options, block.conv1.prefix, out);
       out = ConvBnForward(p, block.conv2, out, options);
       torch::Tensor skip =
-          block.has_shortcut ? ConvBnForward(p, block.shortcut, x, options)
-                             : x;
+          block.has_shortcut ? ConvBnForward(p, block.shortcut, x, options) : x;
       x = torch::relu(out + skip);
       Emit(options, block.name, x);
     }

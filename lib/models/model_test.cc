@@ -24,8 +24,8 @@ std::unique_ptr<Model> MakeModel(ModelSpec::Arch arch, double width,
 TEST(ModelTest, VggForwardEqualsModuleBitForBit) {
   torch::manual_seed(3);
   std::vector<int64_t> channels = {8, 8, 16, 16, 32, 32, 64, 64, 64, 64};
-  std::vector<bool> strided = {false, true, false, true, false,
-                               true,  false, true, false, false};
+  std::vector<bool> strided = {false, true,  false, true,  false,
+                               true,  false, true,  false, false};
   Vgg13 module(1, channels, strided, 10);
   auto model = MakeModel(ModelSpec::VGG13, 0.125, 1, 10);
   torch::Tensor x = torch::randn({6, 1, 28, 28});
@@ -55,9 +55,9 @@ TEST(ModelTest, ResNetForwardEqualsModuleBitForBit) {
                            model->Logits(ParamsOf(*module), x, BnMode::kEval)));
   // A 64x32 (Dominoes) input works through global average pooling.
   torch::Tensor tall = torch::randn({2, 3, 64, 32});
-  EXPECT_TRUE(torch::equal(
-      module->forward(tall),
-      model->Logits(ParamsOf(*module), tall, BnMode::kEval)));
+  EXPECT_TRUE(
+      torch::equal(module->forward(tall),
+                   model->Logits(ParamsOf(*module), tall, BnMode::kEval)));
 }
 
 TEST(ModelTest, InitIsDeterministicAndMatchesLayout) {
@@ -92,9 +92,8 @@ TEST(ModelTest, GradientsFlowIntoInterpolatedMaps) {
   }
   ParamMap mid = Interpolate(a, b, 0.25);
   torch::Tensor x = torch::randn({4, 1, 28, 28});
-  torch::Tensor loss =
-      torch::cross_entropy_loss(model->Logits(mid, x, BnMode::kBatchStats),
-                                torch::tensor({0, 1, 2, 3}));
+  torch::Tensor loss = torch::cross_entropy_loss(
+      model->Logits(mid, x, BnMode::kBatchStats), torch::tensor({0, 1, 2, 3}));
   loss.backward();
   for (const auto& [name, t] : b) {
     if (IsBuffer(name)) continue;
@@ -104,9 +103,8 @@ TEST(ModelTest, GradientsFlowIntoInterpolatedMaps) {
   // d loss / d b = 0.25 * d loss / d theta(t): check on the head bias.
   ParamMap mid2 = Interpolate(a, CloneParams(b), 0.25);
   mid2["head.bias"] = mid2["head.bias"].detach().requires_grad_(true);
-  torch::Tensor loss2 =
-      torch::cross_entropy_loss(model->Logits(mid2, x, BnMode::kBatchStats),
-                                torch::tensor({0, 1, 2, 3}));
+  torch::Tensor loss2 = torch::cross_entropy_loss(
+      model->Logits(mid2, x, BnMode::kBatchStats), torch::tensor({0, 1, 2, 3}));
   loss2.backward();
   EXPECT_TRUE(torch::allclose(b.at("head.bias").grad(),
                               0.25 * mid2.at("head.bias").grad(), 1e-6, 1e-7));

@@ -61,8 +61,7 @@ ResNet18Impl::ResNet18Impl(int64_t in_channels,
     blocks->push_back(BasicBlock(in, channels[stage], stride));
     blocks->push_back(BasicBlock(channels[stage], channels[stage], 1));
     in = channels[stage];
-    layers.push_back(
-        register_module(absl::StrCat("layer", stage + 1), blocks));
+    layers.push_back(register_module(absl::StrCat("layer", stage + 1), blocks));
   }
   head = register_module("head", torch::nn::Linear(in, num_classes));
 }

@@ -75,8 +75,8 @@ std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
     PutString(&payload, section);
     Put<uint32_t>(&payload, static_cast<uint32_t>(params.size()));
     for (const auto& [name, tensor] : params) {
-      torch::Tensor t = tensor.detach().to(torch::kCPU).to(torch::kFloat)
-                            .contiguous();
+      torch::Tensor t =
+          tensor.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
       PutString(&payload, name);
       Put<uint32_t>(&payload, static_cast<uint32_t>(t.dim()));
       for (int64_t d : t.sizes()) Put<int64_t>(&payload, d);

@@ -10,7 +10,8 @@ namespace mmc {
 bool IsBuffer(const std::string& name) {
   auto ends_with = [&name](const std::string& suffix) {
     return name.size() >= suffix.size() &&
-           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
+               0;
   };
   return ends_with("running_mean") || ends_with("running_var");
 }
@@ -42,8 +43,8 @@ ParamMap Bezier(const ParamMap& a, const ParamMap& m, const ParamMap& b,
 }
 
 ParamMap MapParams(const ParamMap& params,
-                   const std::function<torch::Tensor(const std::string&,
-                                                     const torch::Tensor&)>& f) {
+                   const std::function<torch::Tensor(
+                       const std::string&, const torch::Tensor&)>& f) {
   ParamMap out;
   for (const auto& [name, t] : params) out[name] = f(name, t);
   return out;

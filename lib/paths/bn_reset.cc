@@ -18,7 +18,8 @@ void ResetBatchNorm(const Model& model, const torch::Tensor& data,
     ForwardOptions options;
     options.bn = BnMode::kTrain;
     for (int64_t start = 0; start + 1 < n; start += batch_size) {
-      model.Forward(*params, data.slice(0, start, std::min(n, start + batch_size)),
+      model.Forward(*params,
+                    data.slice(0, start, std::min(n, start + batch_size)),
                     options);
     }
     return;

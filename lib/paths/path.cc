@@ -38,9 +38,10 @@ std::vector<PointMetrics> EvaluatePath(
       torch::NoGradGuard no_grad;
       params = path.At(t);
       // Never write into the endpoints' own tensors.
-      params = MapParams(params, [](const std::string&, const torch::Tensor& x) {
-        return x.detach();
-      });
+      params =
+          MapParams(params, [](const std::string&, const torch::Tensor& x) {
+            return x.detach();
+          });
     }
     ResetBatchNorm(model, bn_data, eval.batch_size(), eval.bn_reset_mode(),
                    &params);
@@ -70,8 +71,7 @@ BarrierMetrics ComputeBarrier(const std::vector<double>& ts,
     lowest = std::min(lowest, accuracies[i]);
   }
   b.loss_barrier = barrier;
-  b.accuracy_dip =
-      std::min(accuracies.front(), accuracies.back()) - lowest;
+  b.accuracy_dip = std::min(accuracies.front(), accuracies.back()) - lowest;
   return b;
 }
 

@@ -14,15 +14,14 @@ ParamMap MidpointInit(const ParamMap& a, const ParamMap& b) {
 
 double PathSampleT(uint64_t seed, int64_t step) {
   // 53 random bits -> [0, 1).
-  return static_cast<double>(CounterHash(seed, /*stream=*/91,
-                                         static_cast<uint64_t>(step)) >>
-                             11) *
+  return static_cast<double>(
+             CounterHash(seed, /*stream=*/91, static_cast<uint64_t>(step)) >>
+             11) *
          0x1.0p-53;
 }
 
 LossFn QuadraticMidpointLoss(const Model& model, ParamMap a, ParamMap b,
-                             std::shared_ptr<const Batch> data,
-                             uint64_t seed) {
+                             std::shared_ptr<const Batch> data, uint64_t seed) {
   for (auto& [name, t] : a) t = t.detach();
   for (auto& [name, t] : b) t = t.detach();
   return [&model, a = std::move(a), b = std::move(b), data, seed](
@@ -33,7 +32,8 @@ LossFn QuadraticMidpointLoss(const Model& model, ParamMap a, ParamMap b,
     torch::Tensor y = data->y.index_select(0, idx);
     ForwardOptions options;
     options.bn = BnMode::kBatchStats;
-    torch::Tensor logits = model.Forward(Bezier(a, mid, b, t), x, options).logits;
+    torch::Tensor logits =
+        model.Forward(Bezier(a, mid, b, t), x, options).logits;
     StepResult result;
     result.loss = torch::cross_entropy_loss(logits, y);
     result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();

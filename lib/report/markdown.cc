@@ -36,10 +36,11 @@ absl::Status WriteReport(const std::string& dir, const std::string& name,
   const auto status =
       google::protobuf::util::MessageToJsonString(results, &json, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("JSON rendering failed: ",
-                                            status.ToString()));
+    return absl::InternalError(
+        absl::StrCat("JSON rendering failed: ", status.ToString()));
   }
-  if (absl::Status s = WriteFileAtomically(JoinPath(dir, name + ".md"), markdown);
+  if (absl::Status s =
+          WriteFileAtomically(JoinPath(dir, name + ".md"), markdown);
       !s.ok()) {
     return s;
   }

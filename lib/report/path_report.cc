@@ -54,8 +54,9 @@ std::string PathAccuracyTable(const std::vector<LabelledPath>& paths,
         Fixed(paths.front().path->points(i).t(), 2)};
     for (const std::string& set : sets) {
       for (const LabelledPath& p : paths) {
-        const SetMetrics* m =
-            i < p.path->points_size() ? FindSet(p.path->points(i), set) : nullptr;
+        const SetMetrics* m = i < p.path->points_size()
+                                  ? FindSet(p.path->points(i), set)
+                                  : nullptr;
         row.push_back(m == nullptr ? "n/a" : Fixed(m->accuracy()));
       }
     }
@@ -90,8 +91,9 @@ std::string VerdictMarkdown(const std::vector<Verdict>& verdicts) {
     for (const Verdict& v : verdicts) {
       if (v.asserted() != asserted) continue;
       absl::StrAppendFormat(&out, "- %s %s%s: %s (threshold: %s)\n",
-                            v.passed() ? "✓" : "✗", asserted ? "" : "[reported] ",
-                            v.claim(), v.measured(), v.threshold());
+                            v.passed() ? "✓" : "✗",
+                            asserted ? "" : "[reported] ", v.claim(),
+                            v.measured(), v.threshold());
     }
   }
   return out;
@@ -124,7 +126,8 @@ absl::Status RenderPathFigure(const std::string& dir, const std::string& stem,
     for (const LabelledPath& p : paths) {
       Series series;
       series.label = p.label;
-      for (const PathPoint& point : p.path->points()) series.x.push_back(point.t());
+      for (const PathPoint& point : p.path->points())
+        series.x.push_back(point.t());
       series.y = AccuraciesAlong(*p.path, set);
       panel.series.push_back(series);
     }

@@ -47,9 +47,9 @@ absl::Status WritePng(const std::string& path, int width, int height,
                PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int r = 0; r < height; ++r) {
-    png_write_row(png, const_cast<png_bytep>(pixels.data() +
-                                             static_cast<size_t>(r) * width *
-                                                 channels));
+    png_write_row(
+        png, const_cast<png_bytep>(pixels.data() +
+                                   static_cast<size_t>(r) * width * channels));
   }
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);

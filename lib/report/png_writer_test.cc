@@ -25,8 +25,7 @@ TEST(PngWriterTest, RgbRoundTrips) {
   EXPECT_EQ(image.height, 4u);
   image.format = PNG_FORMAT_RGB;
   std::vector<uint8_t> back(PNG_IMAGE_SIZE(image));
-  ASSERT_TRUE(
-      png_image_finish_read(&image, nullptr, back.data(), 0, nullptr));
+  ASSERT_TRUE(png_image_finish_read(&image, nullptr, back.data(), 0, nullptr));
   EXPECT_EQ(back, pixels);
 }
 

@@ -64,9 +64,8 @@ class Validator {
         Walk(reflection->GetMessage(message, field), nested, name);
         continue;
       }
-      const int count = field->is_repeated()
-                            ? reflection->FieldSize(message, field)
-                            : 1;
+      const int count =
+          field->is_repeated() ? reflection->FieldSize(message, field) : 1;
       for (int k = 0; k < count; ++k) {
         const double value = NumericValue(message, field, k);
         const std::string shown =
@@ -169,13 +168,14 @@ absl::StatusOr<Spec> ParseSpecText(const std::string& text,
   std::vector<std::string> problems;
   Validator(filename, &problems).Walk(spec, &tree, "");
   if (!spec.has_dataset()) {
-    problems.push_back(absl::StrCat(
-        filename, ":(default): field dataset.kind is required (e.g. "
-                  "FASHION_MNIST_BOX)"));
+    problems.push_back(
+        absl::StrCat(filename,
+                     ":(default): field dataset.kind is required (e.g. "
+                     "FASHION_MNIST_BOX)"));
   }
   if (!problems.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad spec ", filename, ":\n", absl::StrJoin(problems, "\n")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad spec ", filename, ":\n", absl::StrJoin(problems, "\n")));
   }
   return spec;
 }
@@ -183,8 +183,9 @@ absl::StatusOr<Spec> ParseSpecText(const std::string& text,
 absl::StatusOr<Spec> LoadSpec(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFileToString(path);
   if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("cannot read spec: ", text.status().message()));
+    return absl::Status(
+        text.status().code(),
+        absl::StrCat("cannot read spec: ", text.status().message()));
   }
   return ParseSpecText(*text, path);
 }

@@ -73,8 +73,8 @@ TEST(SpecIoTest, UnknownFieldIsAnError) {
 TEST(SpecIoTest, UnknownDatasetIsAnError) {
   // The parser reports the line of the token after the bad value; keep the
   // closing brace on the same line so that is the value's line.
-  auto spec =
-      ParseSpecText("name: 'd'\ndataset { kind: IMAGENET_BOX }\n", "d.textproto");
+  auto spec = ParseSpecText("name: 'd'\ndataset { kind: IMAGENET_BOX }\n",
+                            "d.textproto");
   ASSERT_FALSE(spec.ok());
   const std::string message(spec.status().message());
   EXPECT_THAT(message, HasSubstr("d.textproto:2:"));
@@ -120,10 +120,10 @@ TEST(SpecIoTest, MissingSpecFileNamesPath) {
 }
 
 TEST(SpecIoTest, CanonicalTextIsStable) {
-  auto a = ParseSpecText("cue_proportions: 0.8 dataset { kind: CIFAR10_BOX }",
-                         "a");
-  auto b = ParseSpecText("dataset { kind: CIFAR10_BOX }\ncue_proportions: 0.8",
-                         "b");
+  auto a =
+      ParseSpecText("cue_proportions: 0.8 dataset { kind: CIFAR10_BOX }", "a");
+  auto b =
+      ParseSpecText("dataset { kind: CIFAR10_BOX }\ncue_proportions: 0.8", "b");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(CanonicalText(*a), CanonicalText(*b));
 }

@@ -13,8 +13,8 @@ struct Metrics {
 };
 
 // Evaluates in BnMode::kEval, batch by batch, without autograd.
-Metrics Evaluate(const Model& model, const ParamMap& params,
-                 const Batch& data, int64_t batch_size);
+Metrics Evaluate(const Model& model, const ParamMap& params, const Batch& data,
+                 int64_t batch_size);
 
 }  // namespace mmc
 

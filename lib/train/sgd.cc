@@ -17,8 +17,7 @@ void Sgd::Step(ParamMap* params, double lr) {
     if (!Trains(name)) continue;
     torch::Tensor& grad = p.mutable_grad();
     if (!grad.defined()) continue;
-    torch::Tensor d =
-        weight_decay_ != 0.0 ? grad.add(p, weight_decay_) : grad;
+    torch::Tensor d = weight_decay_ != 0.0 ? grad.add(p, weight_decay_) : grad;
     if (momentum_ != 0.0) {
       auto it = buffers_.find(name);
       if (it == buffers_.end()) {

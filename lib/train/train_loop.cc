@@ -65,8 +65,8 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
   const int64_t steps_per_epoch = StepsPerEpoch(n, batch);
   const int64_t total_steps = steps_per_epoch * train.epochs();
   if (n < 2) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: needs at least 2 samples, got %d", config.label, n));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: needs at least 2 samples, got %d", config.label, n));
   }
   Sgd sgd(train.momentum(), train.weight_decay(), config.frozen);
   sgd.Prepare(params);

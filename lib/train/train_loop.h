@@ -47,7 +47,7 @@ struct LoopConfig {
   TrainSpec train;          // epochs, batch size, lr, momentum, wd, schedule.
   std::set<std::string> frozen;  // Entries SGD leaves alone (LLR's body).
   uint64_t shuffle_seed = 0;
-  bool progress = true;     // Progress lines on stderr.
+  bool progress = true;  // Progress lines on stderr.
 };
 
 struct LoopState {
@@ -56,8 +56,8 @@ struct LoopState {
 };
 
 // Called after every epoch with the state to checkpoint.
-using EpochHook = std::function<absl::Status(const LoopState& state,
-                                             const ParamMap& params)>;
+using EpochHook =
+    std::function<absl::Status(const LoopState& state, const ParamMap& params)>;
 
 // Trains `params` in place from `state->epochs_done` to train.epochs().
 // Returns InvalidArgument naming label, epoch and step on a NaN/inf loss.

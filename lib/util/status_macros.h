@@ -9,9 +9,9 @@
 #define MMC_CONCAT_(a, b) MMC_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                \
-  do {                                       \
-    const absl::Status mmc_status_ = (expr); \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    const absl::Status mmc_status_ = (expr);   \
     if (!mmc_status_.ok()) return mmc_status_; \
   } while (0)
 
