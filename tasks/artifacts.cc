@@ -511,7 +511,6 @@ bool LoadPrevious(const ExperimentTask& task, const std::string& name,
          results->info().tier() == task.spec.tier();
 }
 
-
 }  // namespace
 
 void PlanFig3(const ExperimentTask& task) { Fig3Plan(task.spec, *task.model); }
