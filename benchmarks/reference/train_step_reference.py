@@ -13,71 +13,8 @@ import argparse
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-
-
-class ConvBn(nn.Module):
-    def __init__(self, cin, cout, k, stride):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-
-    def forward(self, x):
-        return self.bn(self.conv(x))
-
-
-class Vgg13(nn.Module):
-    """The paper authors' VGG-13: 10 conv-BN-ReLU, stride-2 convs, GAP, linear."""
-
-    def __init__(self, cin, width, classes):
-        super().__init__()
-        base = [64, 64, 128, 128, 256, 256, 512, 512, 512, 512]
-        layers, c = [], cin
-        for i, b in enumerate(base):
-            out = max(1, round(b * width))
-            layers.append(ConvBn(c, out, 3, 2 if i in (1, 3, 5, 7) else 1))
-            c = out
-        self.features = nn.ModuleList(layers)
-        self.head = nn.Linear(c, classes)
-
-    def forward(self, x):
-        for layer in self.features:
-            x = F.relu(layer(x))
-        return self.head(x.mean((2, 3)))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = ConvBn(cin, cout, 3, stride)
-        self.conv2 = ConvBn(cout, cout, 3, 1)
-        self.shortcut = ConvBn(cin, cout, 1, stride) if stride != 1 or cin != cout else None
-
-    def forward(self, x):
-        out = self.conv2(F.relu(self.conv1(x)))
-        return F.relu(out + (self.shortcut(x) if self.shortcut is not None else x))
-
-
-class ResNet18(nn.Module):
-    def __init__(self, cin, width, classes):
-        super().__init__()
-        ch = [max(1, round(c * width)) for c in (64, 128, 256, 512)]
-        self.stem = ConvBn(cin, ch[0], 3, 1)
-        blocks, c = [], ch[0]
-        for s in range(4):
-            stride = 1 if s == 0 else 2
-            blocks.append(nn.ModuleList([BasicBlock(c, ch[s], stride), BasicBlock(ch[s], ch[s], 1)]))
-            c = ch[s]
-        self.layers = nn.ModuleList(blocks)
-        self.head = nn.Linear(c, classes)
-
-    def forward(self, x):
-        x = F.relu(self.stem(x))
-        for blocks in self.layers:
-            for block in blocks:
-                x = block(x)
-        return self.head(x.mean((2, 3)))
+from reference_models import build
 
 
 def main():
@@ -94,7 +31,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    net = (Vgg13 if args.arch == "vgg13" else ResNet18)(args.channels, args.width, 10)
+    net = build(args.arch, args.channels, args.width, 10)
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(args.batch * 8, args.channels, args.height, args.width_px)

@@ -19,7 +19,7 @@ constexpr double kBnEps = 1e-5;
 
 // Map keys of one conv-BN pair, built once.
 struct ConvBnNames {
-  std::string prefix, weight, bn, bn_weight, bn_bias, bn_mean, bn_var;
+  std::string prefix, weight, bias, bn, bn_weight, bn_bias, bn_mean, bn_var;
   int64_t in = 0, out = 0, kernel = 3, stride = 1;
 };
 
@@ -28,6 +28,7 @@ ConvBnNames MakeConvBn(const std::string& prefix, int64_t in, int64_t out,
   ConvBnNames n;
   n.prefix = prefix;
   n.weight = prefix + ".conv.weight";
+  n.bias = prefix + ".conv.bias";
   n.bn = prefix + ".bn";
   n.bn_weight = prefix + ".bn.weight";
   n.bn_bias = prefix + ".bn.bias";
@@ -65,10 +66,19 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
       TORCH_CHECK(options.accumulator != nullptr,
                   "BnMode::kAccumulate needs an accumulator");
       torch::NoGradGuard no_grad;
-      torch::Tensor xd = x.detach().to(torch::kDouble);
+      // The kernel's own batch statistics: mean and 1/sqrt(var + eps), var
+      // biased, computed with double accumulation on the CPU.
+      auto [y, batch_mean, batch_invstd] = torch::native_batch_norm(
+          x.detach(), weight.detach(), bias.detach(), {}, {}, true,
+          kBnMomentum, kBnEps);
+      const double count =
+          static_cast<double>(x.size(0) * x.size(2) * x.size(3));
+      torch::Tensor mean = batch_mean.to(torch::kDouble);
+      torch::Tensor var = batch_invstd.to(torch::kDouble).square().reciprocal()
+                              .sub_(kBnEps).clamp_min_(0.0);
       BnAccumulator::Sums& sums = options.accumulator->by_layer[n.bn];
-      torch::Tensor s = xd.sum({0, 2, 3});
-      torch::Tensor sq = xd.square().sum({0, 2, 3});
+      torch::Tensor s = mean * count;
+      torch::Tensor sq = (var + mean.square()) * count;
       if (!sums.sum.defined()) {
         sums.sum = s;
         sums.sum_sq = sq;
@@ -77,23 +87,62 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
         sums.sum_sq += sq;
       }
       sums.count += x.size(0) * x.size(2) * x.size(3);
+      if (!x.requires_grad() && !weight.requires_grad() &&
+          !bias.requires_grad()) {
+        return y;
+      }
       [[fallthrough]];
     }
     case BnMode::kBatchStats:
       return torch::batch_norm(x, weight, bias, torch::Tensor(),
                                torch::Tensor(), true, kBnMomentum, kBnEps,
                                cudnn);
+    case BnMode::kFolded:
+      break;
   }
+  TORCH_CHECK(false, "ApplyBatchNorm: BnMode::kFolded has no BatchNorm");
   return x;
 }
 
+// Conv (grouped over the stacked networks unless `first`, whose input is
+// the shared image) then BatchNorm.
 torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                             const torch::Tensor& x,
-                            const ForwardOptions& options) {
+                            const ForwardOptions& options, bool first = false) {
+  const int64_t groups = first ? 1 : options.stacked;
+  if (options.bn == BnMode::kFolded) {
+    return torch::conv2d(x, At(p, n.weight), At(p, n.bias),
+                         {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2},
+                         {1, 1}, groups);
+  }
   torch::Tensor y =
       torch::conv2d(x, At(p, n.weight), torch::Tensor(), {n.stride, n.stride},
-                    {n.kernel / 2, n.kernel / 2});
+                    {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
   return ApplyBatchNorm(p, n, y, options);
+}
+
+// Global average pooling and the head; S independent heads when stacked.
+ForwardOutput PoolAndHead(const ParamMap& p, const torch::Tensor& x,
+                          const ForwardOptions& options) {
+  ForwardOutput out;
+  torch::Tensor features = x.mean({2, 3});
+  const torch::Tensor& weight = At(p, "head.weight");
+  const torch::Tensor& bias = At(p, "head.bias");
+  const int64_t s = options.stacked;
+  if (s == 1) {
+    out.features = features;
+    out.logits = torch::linear(features, weight, bias);
+    return out;
+  }
+  const int64_t n = x.size(0);
+  const int64_t k = weight.size(0) / s;
+  out.features = features.view({n, s, -1});
+  // [S, N, C] x [S, C, K] -> [S, N, K] -> [N, S, K].
+  out.logits = torch::baddbmm(bias.view({s, 1, k}),
+                              out.features.transpose(0, 1),
+                              weight.view({s, k, -1}).transpose(1, 2))
+                   .transpose(0, 1);
+  return out;
 }
 
 void Emit(const ForwardOptions& options, const std::string& point,
@@ -142,15 +191,11 @@ class Vgg13Model : public Model {
   ForwardOutput Forward(const ParamMap& p, const torch::Tensor& input,
                         const ForwardOptions& options) const override {
     torch::Tensor x = input;
-    for (const ConvBnNames& layer : layers_) {
-      x = torch::relu(ConvBnForward(p, layer, x, options));
-      Emit(options, layer.prefix, x);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      x = torch::relu(ConvBnForward(p, layers_[i], x, options, i == 0));
+      Emit(options, layers_[i].prefix, x);
     }
-    ForwardOutput out;
-    out.features = x.mean({2, 3});
-    out.logits =
-        torch::linear(out.features, At(p, "head.weight"), At(p, "head.bias"));
-    return out;
+    return PoolAndHead(p, x, options);
   }
 
   std::vector<std::string> BatchNormLayers() const override {
@@ -235,7 +280,8 @@ class ResNet18Model : public Model {
 
   ForwardOutput Forward(const ParamMap& p, const torch::Tensor& input,
                         const ForwardOptions& options) const override {
-    torch::Tensor x = torch::relu(ConvBnForward(p, stem_, input, options));
+    torch::Tensor x =
+        torch::relu(ConvBnForward(p, stem_, input, options, /*first=*/true));
     Emit(options, "stem", x);
     for (const Block& block : blocks_) {
       torch::Tensor out =
@@ -247,11 +293,7 @@ class ResNet18Model : public Model {
       x = torch::relu(out + skip);
       Emit(options, block.name, x);
     }
-    ForwardOutput result;
-    result.features = x.mean({2, 3});
-    result.logits = torch::linear(result.features, At(p, "head.weight"),
-                                  At(p, "head.bias"));
-    return result;
+    return PoolAndHead(p, x, options);
   }
 
   std::vector<std::string> BatchNormLayers() const override {
@@ -340,6 +382,27 @@ class ResNet18Model : public Model {
 
 int64_t ScaledChannels(int64_t channels, double width) {
   return std::max<int64_t>(1, std::llround(channels * width));
+}
+
+ParamMap FoldBatchNorm(const Model& model, const ParamMap& params) {
+  torch::NoGradGuard no_grad;
+  ParamMap out = params;
+  for (const std::string& bn : model.BatchNormLayers()) {
+    const std::string prefix = bn.substr(0, bn.size() - 3);  // Drop ".bn".
+    const torch::Tensor scale =
+        At(params, bn + ".weight") *
+        (At(params, bn + ".running_var") + kBnEps).rsqrt();
+    const torch::Tensor& weight = At(params, prefix + ".conv.weight");
+    out[prefix + ".conv.weight"] =
+        weight * scale.view({-1, 1, 1, 1}).to(weight.dtype());
+    out[prefix + ".conv.bias"] =
+        At(params, bn + ".bias") - At(params, bn + ".running_mean") * scale;
+    for (const char* suffix :
+         {".weight", ".bias", ".running_mean", ".running_var"}) {
+      out.erase(bn + suffix);
+    }
+  }
+  return out;
 }
 
 torch::Tensor Model::Logits(const ParamMap& params, const torch::Tensor& x,

@@ -50,9 +50,14 @@ enum class BnMode {
   // Batch statistics; add each BN input's per-channel sums to a
   // BnAccumulator (exact BatchNorm reset, lib/paths/bn_reset.h).
   kAccumulate,
+  // BatchNorm already folded into the convolutions (FoldBatchNorm): each
+  // conv has a "<p>.conv.bias" and no BN is applied. Inference only.
+  kFolded,
 };
 
-// Per-channel sums of BatchNorm inputs over a pass.
+// Per-channel sums of BatchNorm inputs over a pass, accumulated in float64
+// from each batch's mean and (biased) variance, which the BatchNorm kernel
+// computes anyway: sum += n mean, sum_sq += n (var + mean^2).
 struct BnAccumulator {
   struct Sums {
     torch::Tensor sum;     // [C], float64
@@ -71,11 +76,16 @@ struct ForwardOptions {
   BnMode bn = BnMode::kEval;
   BnAccumulator* accumulator = nullptr;  // Required for kAccumulate.
   const ActivationSink* sink = nullptr;  // Optional.
+  // Number of networks stacked in the map (StackParams in param_map.h), all
+  // run on the same input in one pass: the first conv is an ordinary conv
+  // with S x C outputs, every later conv a grouped conv with S groups, the
+  // head S independent linear maps. Sink activations are [N, S*C, H, W].
+  int64_t stacked = 1;
 };
 
 struct ForwardOutput {
-  torch::Tensor logits;    // [N, K]
-  torch::Tensor features;  // [N, C] after global average pooling.
+  torch::Tensor logits;    // [N, K]; [N, S, K] when stacked = S > 1.
+  torch::Tensor features;  // [N, C] after global average pooling; [N, S, C].
 };
 
 // A set of channels that can be permuted together without changing the
@@ -138,6 +148,14 @@ class Model {
   int in_channels_;
   int num_classes_;
 };
+
+// The map with every BatchNorm folded into the conv before it, for
+// BnMode::kFolded: with s = weight / sqrt(running_var + eps), the conv
+// weight becomes weight * s (per output channel) and the new entry
+// "<p>.conv.bias" is bias - running_mean * s; BN entries are dropped. The
+// folded network computes the kEval function up to rounding. Works on
+// stacked maps too.
+ParamMap FoldBatchNorm(const Model& model, const ParamMap& params);
 
 // Scales a channel count by the width multiplier (at least 1).
 int64_t ScaledChannels(int64_t channels, double width);

@@ -1,6 +1,8 @@
 // Tests for lib/models/model.h: the functional forward over a parameter map
 // equals the torch::nn module bit for bit; gradients flow into maps built by
-// interpolation; parameter counts and FLOPs of known configurations.
+// interpolation; parameter counts and FLOPs of known configurations; a
+// stacked forward (S networks as one grouped network) equals S separate
+// forwards; a BN-folded map computes the kEval function.
 #include "lib/models/model.h"
 
 #include <torch/torch.h>
@@ -119,6 +121,69 @@ TEST(ModelTest, BadSpecIsAnError) {
   spec.set_arch(ModelSpec::ARCH_UNSPECIFIED);
   EXPECT_FALSE(Model::Create(spec, 1, 10).ok());
 }
+
+// Running statistics away from (0, 1), so that folding and evaluation use
+// them for real.
+ParamMap WithRandomStatistics(const Model& model, int64_t seed) {
+  ParamMap params = model.Init(seed);
+  torch::manual_seed(seed + 100);
+  for (const std::string& bn : model.BatchNormLayers()) {
+    torch::Tensor& mean = params[bn + ".running_mean"];
+    mean = torch::randn_like(mean) * 0.5;
+    torch::Tensor& var = params[bn + ".running_var"];
+    var = torch::rand_like(var) * 2 + 0.1;
+    torch::Tensor& gamma = params[bn + ".weight"];
+    gamma = torch::rand_like(gamma) + 0.5;
+  }
+  return params;
+}
+
+class StackedTest : public ::testing::TestWithParam<ModelSpec::Arch> {};
+
+TEST_P(StackedTest, StackedForwardEqualsSeparateForwards) {
+  auto model = MakeModel(GetParam(), 0.125, 3, 10);
+  std::vector<ParamMap> maps;
+  for (int s = 0; s < 3; ++s) maps.push_back(WithRandomStatistics(*model, s));
+  const ParamMap stacked = StackParams(maps);
+  torch::manual_seed(7);
+  const torch::Tensor x = torch::randn({6, 3, 16, 16});
+  torch::NoGradGuard no_grad;
+  for (BnMode mode : {BnMode::kEval, BnMode::kBatchStats}) {
+    ForwardOptions options;
+    options.bn = mode;
+    options.stacked = 3;
+    const ForwardOutput out = model->Forward(stacked, x, options);
+    ASSERT_EQ(out.logits.sizes(), (std::vector<int64_t>{6, 3, 10}));
+    for (int s = 0; s < 3; ++s) {
+      const torch::Tensor alone = model->Logits(maps[s], x, mode);
+      EXPECT_LE((out.logits.select(1, s) - alone).abs().max().item<double>(),
+                1e-4)
+          << "network " << s << " mode " << static_cast<int>(mode);
+    }
+  }
+  // Unstacking gives the maps back.
+  const std::vector<ParamMap> back = UnstackParams(stacked, 3);
+  for (int s = 0; s < 3; ++s) EXPECT_TRUE(ParamsEqual(back[s], maps[s]));
+}
+
+TEST_P(StackedTest, FoldedBatchNormComputesTheEvalFunction) {
+  auto model = MakeModel(GetParam(), 0.125, 3, 10);
+  const ParamMap params = WithRandomStatistics(*model, 4);
+  const ParamMap folded = FoldBatchNorm(*model, params);
+  EXPECT_EQ(folded.count("stem.bn.weight") + folded.count("features.0.bn.weight"),
+            0u);
+  torch::manual_seed(8);
+  const torch::Tensor x = torch::randn({5, 3, 16, 16});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor expected = model->Logits(params, x, BnMode::kEval);
+  const torch::Tensor got = model->Logits(folded, x, BnMode::kFolded);
+  const double scale = expected.abs().max().item<double>();
+  EXPECT_LE((got - expected).abs().max().item<double>(), 1e-5 * (1 + scale));
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, StackedTest,
+                         ::testing::Values(ModelSpec::VGG13,
+                                           ModelSpec::RESNET18));
 
 }  // namespace
 }  // namespace mmc

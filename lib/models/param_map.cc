@@ -84,4 +84,37 @@ int64_t CountParameters(const ParamMap& params) {
   return n;
 }
 
+ParamMap StackParams(const std::vector<ParamMap>& maps) {
+  TORCH_CHECK(!maps.empty(), "StackParams needs at least one map");
+  ParamMap out;
+  for (const auto& [name, first] : maps.front()) {
+    std::vector<torch::Tensor> parts;
+    parts.reserve(maps.size());
+    for (const ParamMap& map : maps) {
+      auto it = map.find(name);
+      TORCH_CHECK(it != map.end() && it->second.sizes() == first.sizes(),
+                  "StackParams: maps differ at ", name);
+      parts.push_back(it->second);
+    }
+    out[name] = torch::cat(parts, 0);
+  }
+  for (const ParamMap& map : maps) {
+    TORCH_CHECK(map.size() == out.size(), "StackParams: maps differ in size");
+  }
+  return out;
+}
+
+std::vector<ParamMap> UnstackParams(const ParamMap& stacked, int64_t count) {
+  TORCH_CHECK(count >= 1, "UnstackParams: count must be >= 1");
+  std::vector<ParamMap> out(count);
+  for (const auto& [name, tensor] : stacked) {
+    TORCH_CHECK(tensor.dim() >= 1 && tensor.size(0) % count == 0, "entry ",
+                name, " of dim 0 size ", tensor.size(0),
+                " does not split into ", count, " parts");
+    std::vector<torch::Tensor> parts = tensor.chunk(count, 0);
+    for (int64_t i = 0; i < count; ++i) out[i][name] = parts[i];
+  }
+  return out;
+}
+
 }  // namespace mmc

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace mmc {
 
@@ -48,6 +49,15 @@ bool ParamsEqual(const ParamMap& a, const ParamMap& b);
 
 // Number of scalar entries, excluding buffers.
 int64_t CountParameters(const ParamMap& params);
+
+// S networks as one: every entry is the concatenation of the S maps' entries
+// along dim 0 (output channels, classes), the layout that Model::Forward
+// runs with ForwardOptions::stacked = S (grouped convolutions). All maps must
+// have the same names and shapes.
+ParamMap StackParams(const std::vector<ParamMap>& maps);
+
+// The inverse: splits every entry into `count` equal parts along dim 0.
+std::vector<ParamMap> UnstackParams(const ParamMap& stacked, int64_t count);
 
 }  // namespace mmc
 

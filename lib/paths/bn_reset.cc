@@ -7,7 +7,7 @@ namespace mmc {
 
 void ResetBatchNorm(const Model& model, const torch::Tensor& data,
                     int64_t batch_size, EvalSpec::BnResetMode mode,
-                    ParamMap* params) {
+                    ParamMap* params, int64_t stacked) {
   torch::NoGradGuard no_grad;
   const int64_t n = data.size(0);
   if (mode == EvalSpec::EMA) {
@@ -17,6 +17,7 @@ void ResetBatchNorm(const Model& model, const torch::Tensor& data,
     }
     ForwardOptions options;
     options.bn = BnMode::kTrain;
+    options.stacked = stacked;
     for (int64_t start = 0; start + 1 < n; start += batch_size) {
       model.Forward(*params,
                     data.slice(0, start, std::min(n, start + batch_size)),
@@ -28,6 +29,7 @@ void ResetBatchNorm(const Model& model, const torch::Tensor& data,
   ForwardOptions options;
   options.bn = BnMode::kAccumulate;
   options.accumulator = &accumulator;
+  options.stacked = stacked;
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     if (end - start < 2 && start > 0) break;  // BN needs 2 samples.

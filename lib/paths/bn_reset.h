@@ -3,7 +3,8 @@
 //
 // kCumulative (default, exact): one pass over the reset data with batch
 // statistics in every BN layer, summing each BN input's per-channel sum and
-// sum of squares in float64; then running_mean = the mean and running_var =
+// sum of squares in float64 (from the BN kernel's per-batch mean and
+// variance, BnAccumulator); then running_mean = the mean and running_var =
 // the unbiased variance over all N*H*W values. This is the dataset-level
 // statistic that Garipov et al.'s update_bn (momentum = cumulative average)
 // approximates; their running_var is the average of per-batch variances,
@@ -22,10 +23,11 @@
 namespace mmc {
 
 // Replaces the running statistics in `params` (new tensors; other entries
-// untouched) using `data` [N, C, H, W] in batches of `batch_size`.
+// untouched) using `data` [N, C, H, W] in batches of `batch_size`. `params`
+// may hold `stacked` networks (StackParams); each gets its own statistics.
 void ResetBatchNorm(const Model& model, const torch::Tensor& data,
                     int64_t batch_size, EvalSpec::BnResetMode mode,
-                    ParamMap* params);
+                    ParamMap* params, int64_t stacked = 1);
 
 }  // namespace mmc
 

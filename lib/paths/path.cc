@@ -27,31 +27,52 @@ std::vector<double> PathGrid(int num_points) {
   return ts;
 }
 
+int64_t PointsPerPass(const Model& model, const ParamMap& params,
+                      const EvalSpec& eval, int64_t num_points) {
+  if (eval.points_per_pass() > 0) {
+    return std::min<int64_t>(eval.points_per_pass(), num_points);
+  }
+  // Stacking pays where the network is narrow (grouped convolutions of
+  // many thin networks use the cores better than one thin conv at a time);
+  // wide networks run each point alone (measured in
+  // benchmarks/path_eval_benchmark; reports/benchmarks.md).
+  return CountParameters(params) <= kMaxStackedParameters ? num_points : 1;
+}
+
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,
     const torch::Tensor& bn_data, const EvalSpec& eval) {
   std::vector<PointMetrics> out;
-  for (double t : ts) {
+  const int64_t per_pass = PointsPerPass(model, path.a, eval, ts.size());
+  for (size_t first = 0; first < ts.size(); first += per_pass) {
+    const size_t last = std::min(ts.size(), first + per_pass);
+    const int64_t stacked = last - first;
     ParamMap params;
     {
       torch::NoGradGuard no_grad;
-      params = path.At(t);
-      // Never write into the endpoints' own tensors.
-      params =
-          MapParams(params, [](const std::string&, const torch::Tensor& x) {
-            return x.detach();
-          });
+      std::vector<ParamMap> points;
+      for (size_t i = first; i < last; ++i) points.push_back(path.At(ts[i]));
+      // Detached: never write into the endpoints' own tensors.
+      params = MapParams(StackParams(points),
+                         [](const std::string&, const torch::Tensor& x) {
+                           return x.detach();
+                         });
     }
     ResetBatchNorm(model, bn_data, eval.batch_size(), eval.bn_reset_mode(),
-                   &params);
-    PointMetrics point;
-    point.t = t;
+                   &params, stacked);
+    const ParamMap folded = FoldBatchNorm(model, params);
+    std::vector<PointMetrics> points(stacked);
+    for (int64_t k = 0; k < stacked; ++k) points[k].t = ts[first + k];
     for (const auto& [name, batch] : sets) {
-      const Metrics m = Evaluate(model, params, batch, eval.batch_size());
-      point.sets.push_back({name, {m.accuracy, m.loss}});
+      const std::vector<Metrics> metrics = EvaluateStacked(
+          model, folded, stacked, batch, eval.batch_size(), BnMode::kFolded);
+      for (int64_t k = 0; k < stacked; ++k) {
+        points[k].sets.push_back(
+            {name, {metrics[k].accuracy, metrics[k].loss}});
+      }
     }
-    out.push_back(std::move(point));
+    for (PointMetrics& p : points) out.push_back(std::move(p));
   }
   return out;
 }

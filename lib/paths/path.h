@@ -37,8 +37,20 @@ struct PointMetrics {
   std::vector<std::pair<std::string, std::pair<double, double>>> sets;
 };
 
+// Networks with at most this many parameters evaluate all path points in one
+// stacked pass when eval.points_per_pass is 0 (automatic).
+inline constexpr int64_t kMaxStackedParameters = 2'000'000;
+
+// How many points EvaluatePath stacks into one pass (eval.points_per_pass,
+// or the automatic choice), at most num_points.
+int64_t PointsPerPass(const Model& model, const ParamMap& params,
+                      const EvalSpec& eval, int64_t num_points);
+
 // Evaluates `path` at `ts`: for each t, theta(t) with its BN statistics
-// reset on `bn_data` (eval.bn_reset_mode, eval.batch_size), then every set.
+// reset on `bn_data` (eval.bn_reset_mode, eval.batch_size), then every set,
+// with BatchNorm folded into the convolutions. PointsPerPass() points run
+// together as one stacked network (StackParams); the numbers equal a
+// point-at-a-time evaluation up to float rounding.
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,

@@ -7,26 +7,39 @@ namespace mmc {
 
 Metrics Evaluate(const Model& model, const ParamMap& params, const Batch& data,
                  int64_t batch_size) {
+  return EvaluateStacked(model, params, 1, data, batch_size).front();
+}
+
+std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
+                                     int64_t stacked, const Batch& data,
+                                     int64_t batch_size, BnMode bn) {
   c10::InferenceMode guard;
   const int64_t n = data.x.size(0);
-  double loss_sum = 0.0;
-  int64_t correct = 0;
+  ForwardOptions options;
+  options.bn = bn;
+  options.stacked = stacked;
+  torch::Tensor loss_sum = torch::zeros({stacked}, torch::kDouble);
+  torch::Tensor correct = torch::zeros({stacked}, torch::kLong);
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = data.x.slice(0, start, end);
     torch::Tensor y = data.y.slice(0, start, end);
-    torch::Tensor logits = model.Logits(params, x, BnMode::kEval);
-    loss_sum += torch::cross_entropy_loss(logits, y,
-                                          /*weight=*/{}, at::Reduction::Sum)
-                    .item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    // [B, S, K] (a view for S = 1).
+    torch::Tensor logits = model.Forward(params, x, options).logits;
+    if (stacked == 1) logits = logits.unsqueeze(1);
+    torch::Tensor targets = y.view({-1, 1}).expand({end - start, stacked});
+    torch::Tensor nll = -torch::log_softmax(logits, 2)
+                             .gather(2, targets.unsqueeze(2))
+                             .squeeze(2);  // [B, S]
+    loss_sum += nll.sum(0).to(torch::kDouble);
+    correct += logits.argmax(2).eq(targets).sum(0);
   }
-  Metrics m;
-  if (n > 0) {
-    m.accuracy = 100.0 * static_cast<double>(correct) / n;
-    m.loss = loss_sum / n;
+  std::vector<Metrics> out(stacked);
+  for (int64_t s = 0; s < stacked && n > 0; ++s) {
+    out[s].accuracy = 100.0 * correct[s].item<double>() / n;
+    out[s].loss = loss_sum[s].item<double>() / n;
   }
-  return m;
+  return out;
 }
 
 }  // namespace mmc

@@ -2,6 +2,8 @@
 #ifndef LIB_TRAIN_EVALUATE_H_
 #define LIB_TRAIN_EVALUATE_H_
 
+#include <vector>
+
 #include "lib/data/cue_dataset.h"
 #include "lib/models/model.h"
 
@@ -15,6 +17,14 @@ struct Metrics {
 // Evaluates in BnMode::kEval, batch by batch, without autograd.
 Metrics Evaluate(const Model& model, const ParamMap& params, const Batch& data,
                  int64_t batch_size);
+
+// Evaluates `stacked` networks held in one map (StackParams) in one pass per
+// batch; `bn` is kEval or kFolded (a FoldBatchNorm map). One Metrics per
+// network, in stacking order.
+std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
+                                     int64_t stacked, const Batch& data,
+                                     int64_t batch_size,
+                                     BnMode bn = BnMode::kEval);
 
 }  // namespace mmc
 

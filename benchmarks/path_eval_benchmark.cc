@@ -1,0 +1,348 @@
+// Throughput of path evaluation (issue 8), the inner loop of Fig. 3 and
+// Fig. 4: for points t on a path between two networks, (a) build theta(t),
+// (b) reset its BatchNorm statistics on a fixed training subset, (c)
+// evaluate it on the four counterfactual sets NC/C/RC/RI, and (d) all of it
+// for a whole path of K points (lib/paths/path.h EvaluatePath), once point
+// by point (points_per_pass = 1) and once with the points stacked into one
+// grouped network (points_per_pass = 0, automatic). Plus the attainable
+// peak of this machine with the same threads: a large GEMM and a large
+// convolution.
+//
+// Networks: the quick tier's VGG-13 x1/8 on 1x28x28 and the paper tier's
+// ResNet-18 x1 on 3x32x32, with PyTorch-default random weights (endpoints
+// seeds 1 and 2, quadratic midpoint seed 3) and random inputs and labels
+// (seed 1234): throughput does not depend on what the weights learnt, and
+// the PyTorch reference computes the same numbers from the same tensors.
+// Counters: items_per_second (images through the network per second,
+// reset plus evaluation) and GFLOPs (forward FLOPs x images / s).
+//
+// With --export_dir=DIR (before any benchmark flags) it also writes, per
+// network, DIR/<name>.pt (torch.load-able dict: endpoints, midpoint,
+// BN-reset data, sets, grid sizes) and DIR/<name>_ours.json (our
+// accuracies and losses of the whole linear and quadratic paths), which
+// benchmarks/reference/path_eval_reference.py and benchmarks/compare.sh use.
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "benchmark/benchmark.h"
+#include "lib/data/cue_dataset.h"
+#include "lib/models/model.h"
+#include "lib/models/param_map.h"
+#include "lib/paths/bn_reset.h"
+#include "lib/paths/path.h"
+#include "lib/spec/spec.pb.h"
+#include "lib/train/evaluate.h"
+
+namespace mmc {
+namespace {
+
+// Intra-op threads: 2, or $PATH_EVAL_THREADS when set.
+int Threads() {
+  const char* env = std::getenv("PATH_EVAL_THREADS");
+  return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 2;
+}
+constexpr int64_t kClasses = 10;
+const char* const kSetNames[] = {"NC", "C", "RC", "RI"};
+
+struct Config {
+  const char* name;  // <arch>_w<width>_<C>x<H>x<W>
+  ModelSpec::Arch arch;
+  double width;
+  int64_t channels, height, width_px;
+  int64_t reset_size;  // BN-reset images.
+  int64_t set_size;    // Images per evaluation set (4 sets).
+  int64_t batch_size;  // Evaluation and reset batches.
+  std::vector<int> path_points;  // K of the whole-path benchmarks.
+};
+
+// VGG: the quick spec's evaluation sizes. ResNet-18 x1: a smaller subset,
+// so that a whole path (11 x 1,500 images of 0.56 GFLOPs) takes about a
+// minute rather than ten.
+const std::vector<Config>& Configs() {
+  static const auto* configs = new std::vector<Config>{
+      {"vgg13_w0.125_1x28x28", ModelSpec::VGG13, 0.125, 1, 28, 28, 2500, 2500,
+       500, {11, 21}},
+      {"resnet18_w1_3x32x32", ModelSpec::RESNET18, 1.0, 3, 32, 32, 500, 250,
+       250, {11}},
+  };
+  return *configs;
+}
+
+struct Fixture {
+  std::unique_ptr<Model> model;
+  ParamMap a, b, mid;
+  torch::Tensor bn_data;
+  std::vector<std::pair<std::string, Batch>> sets;
+  EvalSpec eval;
+  double flops_per_image = 0;
+  int64_t images_per_point = 0;
+};
+
+const Fixture& GetFixture(const Config& config) {
+  static auto* fixtures = new std::map<std::string, std::unique_ptr<Fixture>>;
+  std::unique_ptr<Fixture>& slot = (*fixtures)[config.name];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<Fixture>();
+  Fixture& f = *slot;
+  ModelSpec spec;
+  spec.set_arch(config.arch);
+  spec.set_width(config.width);
+  f.model = std::move(Model::Create(spec, config.channels, kClasses)).value();
+  f.a = f.model->Init(1);
+  f.b = f.model->Init(2);
+  f.mid = f.model->Init(3);
+  torch::manual_seed(1234);
+  f.bn_data = torch::randn(
+      {config.reset_size, config.channels, config.height, config.width_px});
+  for (const char* name : kSetNames) {
+    Batch batch;
+    batch.x = torch::randn(
+        {config.set_size, config.channels, config.height, config.width_px});
+    batch.y = torch::randint(0, kClasses, {config.set_size}, torch::kLong);
+    f.sets.push_back({name, batch});
+  }
+  f.eval.set_batch_size(config.batch_size);
+  f.eval.set_bn_reset_mode(EvalSpec::CUMULATIVE);
+  f.flops_per_image = f.model->ForwardFlops(config.height, config.width_px);
+  f.images_per_point = config.reset_size + 4 * config.set_size;
+  return f;
+}
+
+void SetRates(benchmark::State& state, const Fixture& f, double images) {
+  state.SetItemsProcessed(static_cast<int64_t>(images));
+  state.counters["GFLOPs"] = benchmark::Counter(
+      f.flops_per_image * images * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// (a) theta(0.5) of the linear or quadratic path.
+void BM_BuildPoint(benchmark::State& state, const Config& config,
+                   bool quadratic) {
+  torch::set_num_threads(Threads());
+  const Fixture& f = GetFixture(config);
+  const Path path{f.a, f.b,
+                  quadratic ? std::optional<ParamMap>(f.mid) : std::nullopt};
+  torch::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(path.At(0.5));
+  state.counters["params/s"] = benchmark::Counter(
+      static_cast<double>(CountParameters(f.a)) * state.iterations(),
+      benchmark::Counter::kIsRate);
+}
+
+// (b) BN reset of theta(0.5) on the reset subset.
+void BM_BnReset(benchmark::State& state, const Config& config) {
+  torch::set_num_threads(Threads());
+  const Fixture& f = GetFixture(config);
+  const ParamMap point = Interpolate(f.a, f.b, 0.5);
+  for (auto _ : state) {
+    ParamMap params = point;
+    ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(),
+                   EvalSpec::CUMULATIVE, &params);
+    benchmark::DoNotOptimize(params);
+  }
+  SetRates(state, f,
+           static_cast<double>(state.iterations()) * f.bn_data.size(0));
+}
+
+// (c) one reset point on NC/C/RC/RI; range(0) = 1: BN folded into the convs.
+void BM_EvalPoint(benchmark::State& state, const Config& config) {
+  torch::set_num_threads(Threads());
+  const Fixture& f = GetFixture(config);
+  ParamMap params = Interpolate(f.a, f.b, 0.5);
+  ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(),
+                 EvalSpec::CUMULATIVE, &params);
+  const bool fold = state.range(0) == 1;
+  const ParamMap folded = FoldBatchNorm(*f.model, params);
+  int64_t images = 0;
+  for (auto _ : state) {
+    for (const auto& [name, batch] : f.sets) {
+      benchmark::DoNotOptimize(EvaluateStacked(
+          *f.model, fold ? folded : params, 1, batch, f.eval.batch_size(),
+          fold ? BnMode::kFolded : BnMode::kEval));
+      images += batch.x.size(0);
+    }
+  }
+  SetRates(state, f, static_cast<double>(images));
+}
+
+// (d) a whole path: range(0) = K points, range(1) = points per pass (0:
+// automatic, as the tasks run it), range(2) = 1 for the quadratic path.
+void BM_WholePath(benchmark::State& state, const Config& config) {
+  torch::set_num_threads(Threads());
+  const Fixture& f = GetFixture(config);
+  const int num_points = static_cast<int>(state.range(0));
+  EvalSpec eval = f.eval;
+  eval.set_points_per_pass(static_cast<int>(state.range(1)));
+  const Path path{f.a, f.b,
+                  state.range(2) == 1 ? std::optional<ParamMap>(f.mid)
+                                      : std::nullopt};
+  const std::vector<double> ts = PathGrid(num_points);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        EvaluatePath(*f.model, path, ts, f.sets, f.bn_data, eval));
+  }
+  SetRates(state, f,
+           static_cast<double>(state.iterations()) * num_points *
+               f.images_per_point);
+  state.counters["points_per_pass"] =
+      PointsPerPass(*f.model, f.a, eval, num_points);
+}
+
+// Attainable FLOP/s: an n x n x n single-precision GEMM.
+void BM_PeakGemm(benchmark::State& state) {
+  torch::set_num_threads(Threads());
+  const int64_t n = state.range(0);
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({n, n}), y = torch::randn({n, n});
+  torch::Tensor z = torch::empty({n, n});
+  for (auto _ : state) torch::mm_out(z, x, y);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * n * n * n * 1e-9 * state.iterations(),
+                         benchmark::Counter::kIsRate);
+}
+
+// Attainable convolution FLOP/s: a 3x3 conv, 256 -> 256 channels, on a
+// batch of 64 images of 16 x 16 (ResNet-18 layer3's shape).
+void BM_PeakConv(benchmark::State& state) {
+  torch::set_num_threads(Threads());
+  c10::InferenceMode guard;
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({64, 256, 16, 16});
+  const torch::Tensor w = torch::randn({256, 256, 3, 3});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(torch::conv2d(x, w, {}, 1, 1));
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(
+      2.0 * 64 * 256 * 256 * 9 * 16 * 16 * 1e-9 * state.iterations(),
+      benchmark::Counter::kIsRate);
+}
+
+void Register() {
+  for (const Config& config : Configs()) {
+    const std::string n = config.name;
+    benchmark::RegisterBenchmark((n + "/build_point/linear").c_str(),
+                                 BM_BuildPoint, config, false)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((n + "/build_point/quadratic").c_str(),
+                                 BM_BuildPoint, config, true)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((n + "/bn_reset").c_str(), BM_BnReset, config)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark((n + "/eval_point").c_str(), BM_EvalPoint,
+                                 config)
+        ->ArgName("folded")
+        ->Arg(0)
+        ->Arg(1)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    auto* whole = benchmark::RegisterBenchmark((n + "/whole_path").c_str(),
+                                               BM_WholePath, config);
+    whole->ArgNames({"K", "per_pass", "quadratic"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->Iterations(1);
+    for (int k : config.path_points) {
+      whole->Args({k, 1, 0})->Args({k, 0, 0});
+    }
+    whole->Args({config.path_points.front(), 0, 1});
+  }
+  benchmark::RegisterBenchmark("peak/gemm", BM_PeakGemm)
+      ->Arg(2048)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("peak/conv3x3_256ch_16x16_b64", BM_PeakConv)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+// Writes what the PyTorch reference needs and our own path numbers.
+void Export(const std::string& dir) {
+  torch::set_num_threads(Threads());
+  for (const Config& config : Configs()) {
+    const Fixture& f = GetFixture(config);
+    c10::Dict<std::string, torch::Tensor> dict;
+    for (const auto& [prefix, map] :
+         std::vector<std::pair<std::string, const ParamMap*>>{
+             {"a/", &f.a}, {"b/", &f.b}, {"m/", &f.mid}}) {
+      for (const auto& [name, tensor] : *map) {
+        dict.insert(prefix + name, tensor);
+      }
+    }
+    dict.insert("bn_data", f.bn_data);
+    for (const auto& [name, batch] : f.sets) {
+      dict.insert("set/" + name + "/x", batch.x);
+      dict.insert("set/" + name + "/y", batch.y);
+    }
+    const std::vector<char> bytes = torch::pickle_save(dict);
+    const std::string pt = absl::StrCat(dir, "/", config.name, ".pt");
+    std::ofstream(pt, std::ios::binary).write(bytes.data(), bytes.size());
+
+    // Our numbers: every whole path the benchmark times (linear at each K,
+    // quadratic at the first K), keyed "<linear|quadratic>_<K>".
+    std::string json = absl::StrFormat(
+        "{\"name\": \"%s\", \"arch\": \"%s\", \"width\": %g, "
+        "\"channels\": %d, \"batch_size\": %d, \"paths\": {",
+        config.name, config.arch == ModelSpec::VGG13 ? "vgg13" : "resnet18",
+        config.width, config.channels, config.batch_size);
+    std::vector<std::pair<int, bool>> runs;
+    for (int k : config.path_points) runs.push_back({k, false});
+    runs.push_back({config.path_points.front(), true});
+    for (size_t r = 0; r < runs.size(); ++r) {
+      const auto [k, quadratic] = runs[r];
+      const Path path{f.a, f.b,
+                      quadratic ? std::optional<ParamMap>(f.mid)
+                                : std::nullopt};
+      const auto points =
+          EvaluatePath(*f.model, path, PathGrid(k), f.sets, f.bn_data, f.eval);
+      absl::StrAppend(&json, r ? ", " : "", "\"",
+                      quadratic ? "quadratic_" : "linear_", k, "\": [");
+      for (size_t i = 0; i < points.size(); ++i) {
+        absl::StrAppend(&json, i ? ", " : "", "{\"t\": ", points[i].t);
+        for (const auto& [set, metrics] : points[i].sets) {
+          absl::StrAppendFormat(&json, ", \"%s\": [%.6f, %.8f]", set,
+                                metrics.first, metrics.second);
+        }
+        absl::StrAppend(&json, "}");
+      }
+      absl::StrAppend(&json, "]");
+    }
+    absl::StrAppend(&json, "}}\n");
+    std::ofstream(absl::StrCat(dir, "/", config.name, "_ours.json")) << json;
+    std::cerr << "exported " << pt << "\n";
+  }
+}
+
+}  // namespace
+}  // namespace mmc
+
+int main(int argc, char** argv) {
+  // --export_dir=DIR is ours; the rest goes to Google Benchmark.
+  std::vector<char*> rest;
+  std::string export_dir;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--export_dir=", 0) == 0) {
+      export_dir = arg.substr(13);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (!export_dir.empty()) mmc::Export(export_dir);
+  int rest_argc = static_cast<int>(rest.size());
+  mmc::Register();
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
