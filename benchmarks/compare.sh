@@ -45,18 +45,16 @@ echo "Running ours (export, then every benchmark)..." >&2
   --benchmark_filter="$filter" \
   --benchmark_out="$tmp/ours.json" --benchmark_out_format=json >&2
 
-# The whole paths the benchmark times: name, K, quadratic.
-for name in vgg13_w0.125_1x28x28 resnet18_w1_3x32x32; do
-  case "$name" in
-    vgg13*) runs="11:0 21:0 11:1" ;;
-    *) runs="11:0 11:1" ;;
-  esac
-  for run in $runs; do
-    k="${run%%:*}" q="${run##*:}"
-    echo "Running the PyTorch reference: $name K=$k quadratic=$q..." >&2
+# The reference on every whole path we exported (the default settings).
+for ours in "$tmp"/*_ours.json; do
+  name="$(basename "$ours" _ours.json)"
+  for key in $("$PYTHON" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["paths"]))' "$ours"); do
+    kind="${key%_*}" k="${key##*_}"
+    echo "Running the PyTorch reference: $name $kind K=$k..." >&2
     "$PYTHON" benchmarks/reference/path_eval_reference.py \
       --export "$tmp/$name.pt" --points "$k" \
-      $([[ $q == 1 ]] && echo --quadratic) >"$tmp/ref_${name}_${k}_${q}.json"
+      $([[ $kind == quadratic ]] && echo --quadratic) \
+      >"$tmp/ref_${name}_${k}_$([[ $kind == quadratic ]] && echo 1 || echo 0).json"
   done
 done
 

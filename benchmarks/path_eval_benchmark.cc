@@ -2,9 +2,10 @@
 // Fig. 4: for points t on a path between two networks, (a) build theta(t),
 // (b) reset its BatchNorm statistics on a fixed training subset, (c)
 // evaluate it on the four counterfactual sets NC/C/RC/RI, and (d) all of it
-// for a whole path of K points (lib/paths/path.h EvaluatePath), once point
-// by point (points_per_pass = 1) and once with the points stacked into one
-// grouped network (points_per_pass = 0, automatic). Plus the attainable
+// for a whole path of K points (lib/paths/path.h EvaluatePath) as the tasks
+// run it (one single-threaded worker per core, each point on one thread),
+// one point at a time on both threads, and with all K points stacked into
+// one grouped network. Plus the attainable
 // peak of this machine with the same threads: a large GEMM and a large
 // convolution.
 //
@@ -24,6 +25,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -62,18 +64,46 @@ struct Config {
   int64_t reset_size;  // BN-reset images.
   int64_t set_size;    // Images per evaluation set (4 sets).
   int64_t batch_size;  // Evaluation and reset batches.
-  std::vector<int> path_points;  // K of the whole-path benchmarks.
+  // Whole paths timed: {K, points_per_pass, path_workers, quadratic}. Those
+  // with the defaults (1, 0) are the tasks' setting; --export_dir writes
+  // our numbers for them and compare.sh runs the reference on them.
+  std::vector<std::array<int, 4>> whole_paths;
 };
+
+bool IsDefault(const std::array<int, 4>& run) {
+  return run[1] == 1 && run[2] == 0;
+}
 
 // VGG: the quick spec's evaluation sizes. ResNet-18 x1: a smaller subset,
 // so that a whole path (11 x 1,500 images of 0.56 GFLOPs) takes about a
 // minute rather than ten.
 const std::vector<Config>& Configs() {
   static const auto* configs = new std::vector<Config>{
-      {"vgg13_w0.125_1x28x28", ModelSpec::VGG13, 0.125, 1, 28, 28, 2500, 2500,
-       500, {11, 21}},
-      {"resnet18_w1_3x32x32", ModelSpec::RESNET18, 1.0, 3, 32, 32, 500, 250,
-       250, {11}},
+      {"vgg13_w0.125_1x28x28",
+       ModelSpec::VGG13,
+       0.125,
+       1,
+       28,
+       28,
+       2500,
+       2500,
+       500,
+       {{11, 1, 0, 0},
+        {11, 1, 1, 0},
+        {11, 11, 1, 0},
+        {11, 1, 0, 1},
+        {21, 1, 0, 0},
+        {21, 1, 1, 0}}},
+      {"resnet18_w1_3x32x32",
+       ModelSpec::RESNET18,
+       1.0,
+       3,
+       32,
+       32,
+       500,
+       250,
+       250,
+       {{11, 1, 0, 0}, {11, 1, 1, 0}}},
   };
   return *configs;
 }
@@ -138,14 +168,19 @@ void BM_BuildPoint(benchmark::State& state, const Config& config,
       benchmark::Counter::kIsRate);
 }
 
-// (b) BN reset of theta(0.5) on the reset subset.
+// (b) BN reset of theta(0.5) on the reset subset; range(0) = 1: the data
+// in channels-last layout.
 void BM_BnReset(benchmark::State& state, const Config& config) {
   torch::set_num_threads(Threads());
   const Fixture& f = GetFixture(config);
   const ParamMap point = Interpolate(f.a, f.b, 0.5);
+  const torch::Tensor data =
+      state.range(0) == 1
+          ? f.bn_data.contiguous(torch::MemoryFormat::ChannelsLast)
+          : f.bn_data;
   for (auto _ : state) {
     ParamMap params = point;
-    ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(),
+    ResetBatchNorm(*f.model, data, f.eval.batch_size(),
                    EvalSpec::CUMULATIVE, &params);
     benchmark::DoNotOptimize(params);
   }
@@ -153,37 +188,51 @@ void BM_BnReset(benchmark::State& state, const Config& config) {
            static_cast<double>(state.iterations()) * f.bn_data.size(0));
 }
 
-// (c) one reset point on NC/C/RC/RI; range(0) = 1: BN folded into the convs.
+// (c) one reset point on NC/C/RC/RI. range(0): 0 = BN applied (kEval),
+// 1 = BN folded into the convs, 2 = folded, channels-last input,
+// 3 = folded, oneDNN blocked layout (what EvaluatePath uses).
 void BM_EvalPoint(benchmark::State& state, const Config& config) {
   torch::set_num_threads(Threads());
   const Fixture& f = GetFixture(config);
   ParamMap params = Interpolate(f.a, f.b, 0.5);
   ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(),
                  EvalSpec::CUMULATIVE, &params);
-  const bool fold = state.range(0) == 1;
+  const int64_t variant = state.range(0);
   const ParamMap folded = FoldBatchNorm(*f.model, params);
+  ForwardOptions options;
+  options.bn = variant == 0 ? BnMode::kEval : BnMode::kFolded;
+  options.mkldnn = variant == 3;
+  std::vector<Batch> sets;
+  for (const auto& [name, batch] : f.sets) {
+    sets.push_back(batch);
+    if (variant == 2) {
+      sets.back().x = batch.x.contiguous(torch::MemoryFormat::ChannelsLast);
+    }
+  }
   int64_t images = 0;
   for (auto _ : state) {
-    for (const auto& [name, batch] : f.sets) {
+    for (const Batch& batch : sets) {
       benchmark::DoNotOptimize(EvaluateStacked(
-          *f.model, fold ? folded : params, 1, batch, f.eval.batch_size(),
-          fold ? BnMode::kFolded : BnMode::kEval));
+          *f.model, variant == 0 ? params : folded, batch,
+          f.eval.batch_size(), options));
       images += batch.x.size(0);
     }
   }
   SetRates(state, f, static_cast<double>(images));
 }
 
-// (d) a whole path: range(0) = K points, range(1) = points per pass (0:
-// automatic, as the tasks run it), range(2) = 1 for the quadratic path.
+// (d) a whole path: range(0) = K points, range(1) = eval.points_per_pass,
+// range(2) = eval.path_workers (0: one per thread, the default),
+// range(3) = 1 for the quadratic path.
 void BM_WholePath(benchmark::State& state, const Config& config) {
   torch::set_num_threads(Threads());
   const Fixture& f = GetFixture(config);
   const int num_points = static_cast<int>(state.range(0));
   EvalSpec eval = f.eval;
   eval.set_points_per_pass(static_cast<int>(state.range(1)));
+  eval.set_path_workers(static_cast<int>(state.range(2)));
   const Path path{f.a, f.b,
-                  state.range(2) == 1 ? std::optional<ParamMap>(f.mid)
+                  state.range(3) == 1 ? std::optional<ParamMap>(f.mid)
                                       : std::nullopt};
   const std::vector<double> ts = PathGrid(num_points);
   for (auto _ : state) {
@@ -193,8 +242,6 @@ void BM_WholePath(benchmark::State& state, const Config& config) {
   SetRates(state, f,
            static_cast<double>(state.iterations()) * num_points *
                f.images_per_point);
-  state.counters["points_per_pass"] =
-      PointsPerPass(*f.model, f.a, eval, num_points);
 }
 
 // Attainable FLOP/s: an n x n x n single-precision GEMM.
@@ -211,15 +258,19 @@ void BM_PeakGemm(benchmark::State& state) {
 }
 
 // Attainable convolution FLOP/s: a 3x3 conv, 256 -> 256 channels, on a
-// batch of 64 images of 16 x 16 (ResNet-18 layer3's shape).
+// batch of 64 images of 16 x 16 (ResNet-18 layer3's shape), input and
+// weight already in oneDNN's blocked layout, as the best case of our path.
 void BM_PeakConv(benchmark::State& state) {
   torch::set_num_threads(Threads());
   c10::InferenceMode guard;
   torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({64, 256, 16, 16});
-  const torch::Tensor w = torch::randn({256, 256, 3, 3});
+  const torch::Tensor x = torch::randn({64, 256, 16, 16}).to_mkldnn();
+  const torch::Tensor w = torch::mkldnn_reorder_conv2d_weight(
+      torch::randn({256, 256, 3, 3}), {1, 1}, {1, 1}, {1, 1}, 1);
+  const torch::Tensor b = torch::zeros({256});
   for (auto _ : state) {
-    benchmark::DoNotOptimize(torch::conv2d(x, w, {}, 1, 1));
+    benchmark::DoNotOptimize(
+        torch::mkldnn_convolution(x, w, b, {1, 1}, {1, 1}, {1, 1}, 1));
   }
   state.counters["GFLOPs"] = benchmark::Counter(
       2.0 * 64 * 256 * 256 * 9 * 16 * 16 * 1e-9 * state.iterations(),
@@ -236,25 +287,25 @@ void Register() {
                                  BM_BuildPoint, config, true)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((n + "/bn_reset").c_str(), BM_BnReset, config)
+        ->ArgName("channels_last")
+        ->DenseRange(0, 1)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark((n + "/eval_point").c_str(), BM_EvalPoint,
                                  config)
-        ->ArgName("folded")
-        ->Arg(0)
-        ->Arg(1)
+        ->ArgName("variant")
+        ->DenseRange(0, 3)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     auto* whole = benchmark::RegisterBenchmark((n + "/whole_path").c_str(),
                                                BM_WholePath, config);
-    whole->ArgNames({"K", "per_pass", "quadratic"})
+    whole->ArgNames({"K", "per_pass", "workers", "quadratic"})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->Iterations(1);
-    for (int k : config.path_points) {
-      whole->Args({k, 1, 0})->Args({k, 0, 0});
+    for (const std::array<int, 4>& run : config.whole_paths) {
+      whole->Args({run[0], run[1], run[2], run[3]});
     }
-    whole->Args({config.path_points.front(), 0, 1});
   }
   benchmark::RegisterBenchmark("peak/gemm", BM_PeakGemm)
       ->Arg(2048)
@@ -287,16 +338,17 @@ void Export(const std::string& dir) {
     const std::string pt = absl::StrCat(dir, "/", config.name, ".pt");
     std::ofstream(pt, std::ios::binary).write(bytes.data(), bytes.size());
 
-    // Our numbers: every whole path the benchmark times (linear at each K,
-    // quadratic at the first K), keyed "<linear|quadratic>_<K>".
+    // Our numbers for the whole paths timed with the default settings,
+    // keyed "<linear|quadratic>_<K>".
     std::string json = absl::StrFormat(
         "{\"name\": \"%s\", \"arch\": \"%s\", \"width\": %g, "
         "\"channels\": %d, \"batch_size\": %d, \"paths\": {",
         config.name, config.arch == ModelSpec::VGG13 ? "vgg13" : "resnet18",
         config.width, config.channels, config.batch_size);
     std::vector<std::pair<int, bool>> runs;
-    for (int k : config.path_points) runs.push_back({k, false});
-    runs.push_back({config.path_points.front(), true});
+    for (const std::array<int, 4>& run : config.whole_paths) {
+      if (IsDefault(run)) runs.push_back({run[0], run[3] == 1});
+    }
     for (size_t r = 0; r < runs.size(); ++r) {
       const auto [k, quadratic] = runs[r];
       const Path path{f.a, f.b,

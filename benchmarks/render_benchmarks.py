@@ -26,6 +26,10 @@ def seconds(b):
     return b["real_time"] * scale
 
 
+def fmt_s(b):
+    return f"{seconds(b):.2f}" if b else "-"
+
+
 def max_acc_diff(ours_points, ref_points):
     worst = 0.0
     for o, r in zip(ours_points, ref_points):
@@ -47,8 +51,8 @@ def main():
     bench = parse_benchmarks(os.path.join(args.dir, "ours.json"))
     gemm = next((b for k, b in bench.items() if k.startswith("peak/gemm")), None)
     conv = next((b for k, b in bench.items() if k.startswith("peak/conv")), None)
-    peak_gemm = gemm["GFLOPs"] / 1e9 if gemm else float("nan")
-    peak_conv = conv["GFLOPs"] / 1e9 if conv else float("nan")
+    peak_gemm = gemm["GFLOPs"] if gemm else float("nan")
+    peak_conv = conv["GFLOPs"] if conv else float("nan")
 
     lines = [
         "# Path-evaluation benchmark: mmc-lens vs a PyTorch loop",
@@ -56,7 +60,8 @@ def main():
         f"Written by `benchmarks/compare.sh` (commit {args.commit}) on {args.cpu}, "
         f"{args.cores} cores, 2 intra-op threads on both sides, LibTorch 1.13.1 "
         f"(C++ and Debian's python3-torch). Load average before the run: "
-        f"{args.load_before}. Weights: PyTorch-default random initialisations; "
+        f"{args.load_before}. (Google Benchmark's 'Library was built as DEBUG' "
+        "warning is about Debian's libbenchmark, not our -c opt code.) Weights: PyTorch-default random initialisations; "
         "data: random images and labels (throughput does not depend on them); "
         "both sides evaluate the same exported tensors.",
         "",
@@ -65,43 +70,58 @@ def main():
         "| kernel | GFLOP/s |",
         "|---|---|",
         f"| SGEMM 2048x2048x2048 | {peak_gemm:.1f} |",
-        f"| conv 3x3, 256->256 ch, 16x16, batch 64 | {peak_conv:.1f} |",
+        f"| conv 3x3, 256->256 ch, 16x16, batch 64, oneDNN layout | {peak_conv:.1f} |",
         "",
         "## Whole paths (build theta(t), BN reset, NC/C/RC/RI at every point)",
         "",
-        "ours (auto) stacks the points into one grouped network where that pays "
-        "(`eval.points_per_pass`, lib/paths/path.h); ours (1/pass) evaluates one "
-        "point at a time. Ratio = PyTorch time / ours (auto). % of peak: ours "
-        "(auto) GFLOP/s over the conv peak above. Largest |accuracy difference| "
-        "between ours and PyTorch over every point and set, in percentage points.",
+        "ours: the tasks' setting (lib/paths/path.h: BN folded into the convs, "
+        "oneDNN layout from 16 input channels on, in-place ReLU, `eval.path_workers` "
+        "0: a point per thread for networks up to 2M parameters, each point on "
+        "both threads above); ours (2 thr/pt): "
+        "one point at a time on both threads (`path_workers` 1); ours (stacked): "
+        "all K points as one grouped network (`points_per_pass` K, 1 worker). "
+        "Ratio = PyTorch time / ours. % of peak: ours GFLOP/s over the conv peak "
+        "above. Max acc diff: the largest |accuracy difference| between ours and "
+        "PyTorch over every point and set, in percentage points.",
         "",
-        "| network | path | K | images | ours (auto) s | ours (1/pass) s | PyTorch s | "
-        "ratio | ours GFLOP/s | % of conv peak | PyTorch GFLOP/s | max acc diff (pp) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| network | path | K | images | ours s | ours (2 thr/pt) s | ours (stacked) s | "
+        "PyTorch s | ratio | ours GFLOP/s | % of conv peak | PyTorch GFLOP/s | "
+        "max acc diff (pp) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary = []
     for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*.json"))):
         ref = json.load(open(ref_path))
         name, k, quadratic = ref["name"], ref["points"], ref["quadratic"]
         q = 1 if quadratic else 0
-        auto = bench.get(f"{name}/whole_path/K:{k}/per_pass:0/quadratic:{q}")
-        single = bench.get(f"{name}/whole_path/K:{k}/per_pass:1/quadratic:{q}")
+        auto = bench.get(f"{name}/whole_path/K:{k}/per_pass:1/workers:0/quadratic:{q}")
+        single = bench.get(f"{name}/whole_path/K:{k}/per_pass:1/workers:1/quadratic:{q}")
+        stacked = bench.get(f"{name}/whole_path/K:{k}/per_pass:{k}/workers:1/quadratic:{q}")
         ours_points = json.load(open(os.path.join(args.dir, f"{name}_ours.json")))["paths"]
         ours_path = ours_points.get(f"{'quadratic' if quadratic else 'linear'}_{k}")
         diff = max_acc_diff(ours_path, ref["path"]) if ours_path else None
         flops_per_image = auto["GFLOPs"] / auto["items_per_second"] if auto else float("nan")
         ours_s = seconds(auto) if auto else float("nan")
         ratio = ref["seconds"] / ours_s
-        ours_gflops = auto["GFLOPs"] / 1e9 if auto else float("nan")
+        ours_gflops = auto["GFLOPs"] if auto else float("nan")
         lines.append(
             f"| {name} | {'quadratic' if quadratic else 'linear'} | {k} | {ref['images']} | "
-            f"{ours_s:.2f} | {seconds(single) if single else float('nan'):.2f} | "
+            f"{ours_s:.2f} | {fmt_s(single)} | {fmt_s(stacked)} | "
             f"{ref['seconds']:.2f} | {ratio:.2f}x | {ours_gflops:.1f} | "
             f"{100 * ours_gflops / peak_conv:.0f}% | "
-            f"{flops_per_image * ref['images'] / ref['seconds'] / 1e9:.1f} | "
+            f"{flops_per_image * ref['images'] / ref['seconds']:.1f} | "
             f"{'%.3f' % diff if diff is not None else 'n/a'} |")
         summary.append((name, k, quadratic, ratio, ours_gflops, diff))
 
+    lines += ["", "Targets (issue 8): whole path >= 2.0x PyTorch with accuracies within "
+              "0.1 points; conv work >= 50% of the measured peak.", ""]
+    for name, k, quadratic, ratio, gflops, diff in summary:
+        lines.append(
+            f"- {'✓' if ratio >= 2.0 else '✗'} {name} {'quadratic' if quadratic else 'linear'} "
+            f"K={k}: {ratio:.2f}x PyTorch; "
+            f"{'✓' if diff is not None and diff <= 0.1 else '✗'} max accuracy difference "
+            f"{'%.3f' % diff if diff is not None else 'n/a'} points; "
+            f"{'✓' if gflops >= 0.5 * peak_conv else '✗'} {100 * gflops / peak_conv:.0f}% of the conv peak")
     lines += [
         "",
         "## Parts of one point",
@@ -115,7 +135,7 @@ def main():
         ips = b.get("items_per_second")
         g = b.get("GFLOPs")
         lines.append(f"| {key} | {seconds(b) * 1e3:.2f} | "
-                     f"{'%.0f' % ips if ips else ''} | {'%.1f' % (g / 1e9) if g else ''} |")
+                     f"{'%.0f' % ips if ips else ''} | {'%.1f' % g if g else ''} |")
     lines += ["", "PyTorch reference, seconds per point (K=11, linear):", "",
               "| network | build + load | BN reset | evaluate 4 sets |", "|---|---|---|---|"]
     for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*_11_0.json"))):

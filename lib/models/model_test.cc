@@ -179,6 +179,14 @@ TEST_P(StackedTest, FoldedBatchNormComputesTheEvalFunction) {
   const torch::Tensor got = model->Logits(folded, x, BnMode::kFolded);
   const double scale = expected.abs().max().item<double>();
   EXPECT_LE((got - expected).abs().max().item<double>(), 1e-5 * (1 + scale));
+  // The same in oneDNN's layout (from the first conv with >= 16 inputs).
+  ForwardOptions mkldnn;
+  mkldnn.bn = BnMode::kFolded;
+  mkldnn.mkldnn = true;
+  const torch::Tensor blocked = model->Forward(folded, x, mkldnn).logits;
+  EXPECT_FALSE(blocked.is_mkldnn());
+  EXPECT_LE((blocked - expected).abs().max().item<double>(),
+            1e-5 * (1 + scale));
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, StackedTest,

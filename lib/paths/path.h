@@ -37,20 +37,27 @@ struct PointMetrics {
   std::vector<std::pair<std::string, std::pair<double, double>>> sets;
 };
 
-// Networks with at most this many parameters evaluate all path points in one
-// stacked pass when eval.points_per_pass is 0 (automatic).
-inline constexpr int64_t kMaxStackedParameters = 2'000'000;
+// How many points EvaluatePath stacks into one network (ForwardOptions::
+// stacked): eval.points_per_pass (0 or 1: one point at a time), at most
+// num_points.
+int64_t PointsPerPass(const EvalSpec& eval, int64_t num_points);
 
-// How many points EvaluatePath stacks into one pass (eval.points_per_pass,
-// or the automatic choice), at most num_points.
-int64_t PointsPerPass(const Model& model, const ParamMap& params,
-                      const EvalSpec& eval, int64_t num_points);
+// Networks up to this many parameters count as thin for PathWorkers.
+inline constexpr int64_t kMaxThinParameters = 2'000'000;
+
+// How many threads EvaluatePath runs passes on, each with one intra-op
+// thread: eval.path_workers, or (0, automatic) the intra-op thread count
+// for thin networks and 1 (each point on all threads) for wide ones; at
+// most num_passes.
+int PathWorkers(const ParamMap& params, const EvalSpec& eval,
+                int64_t num_passes);
 
 // Evaluates `path` at `ts`: for each t, theta(t) with its BN statistics
 // reset on `bn_data` (eval.bn_reset_mode, eval.batch_size), then every set,
-// with BatchNorm folded into the convolutions. PointsPerPass() points run
-// together as one stacked network (StackParams); the numbers equal a
-// point-at-a-time evaluation up to float rounding.
+// with BatchNorm folded into the convolutions (oneDNN layout on the CPU).
+// Points run PointsPerPass() at a time as one stacked network, passes on
+// PathWorkers() threads. The numbers equal a point-at-a-time evaluation up
+// to float rounding.
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,

@@ -137,83 +137,40 @@ TEST(PathTest, StackedResetEqualsOneNetworkAtATime) {
   }
 }
 
-TEST(PathTest, StackedPathEqualsPointByPoint) {
+TEST(PathTest, StackedAndParallelPathsEqualPointByPoint) {
   auto model = Vgg();
   Path path{model->Init(1), model->Init(2), model->Init(3)};
   torch::manual_seed(5);
   Batch set{torch::randn({300, 1, 28, 28}), torch::randint(0, 10, {300})};
   const torch::Tensor bn_data = torch::randn({200, 1, 28, 28});
-  EvalSpec one, all;
-  one.set_batch_size(100);
-  one.set_points_per_pass(1);
-  all.set_batch_size(100);  // points_per_pass 0: all 5 points in one pass.
-  ASSERT_EQ(PointsPerPass(*model, path.a, all, 5), 5);
+  auto make = [](int per_pass, int workers) {
+    EvalSpec eval;
+    eval.set_batch_size(100);
+    eval.set_points_per_pass(per_pass);
+    eval.set_path_workers(workers);
+    return eval;
+  };
   const std::vector<double> ts = PathGrid(5);
-  const auto single = EvaluatePath(*model, path, ts, {{"X", set}}, bn_data, one);
-  const auto stacked =
-      EvaluatePath(*model, path, ts, {{"X", set}}, bn_data, all);
-  ASSERT_EQ(single.size(), stacked.size());
-  for (size_t i = 0; i < ts.size(); ++i) {
-    EXPECT_EQ(single[i].t, stacked[i].t);
-    // At most one of 300 predictions may flip by rounding.
-    EXPECT_NEAR(single[i].sets[0].second.first,
-                stacked[i].sets[0].second.first, 100.0 / 300 + 1e-9);
-    EXPECT_NEAR(single[i].sets[0].second.second,
-                stacked[i].sets[0].second.second, 1e-5);
-  }
-}
-
-TEST(BarrierTest, KnownCurves) {
-  const std::vector<double> ts = {0.0, 0.25, 0.5, 0.75, 1.0};
-  // Losses on the chord: no barrier; accuracies flat: no dip.
-  BarrierMetrics flat =
-      ComputeBarrier(ts, {90, 90, 90, 90, 90}, {0.2, 0.3, 0.4, 0.5, 0.6});
-  EXPECT_NEAR(flat.loss_barrier, 0.0, 1e-12);
-  EXPECT_NEAR(flat.accuracy_dip, 0.0, 1e-12);
-  // A bump of 1.5 nats above the chord at t = 0.5; accuracy falls to 40.
-  BarrierMetrics bump =
-      ComputeBarrier(ts, {95, 80, 40, 70, 90}, {0.2, 0.8, 1.9, 0.9, 0.6});
-  EXPECT_NEAR(bump.loss_barrier, 1.5, 1e-12);
-  EXPECT_NEAR(bump.accuracy_dip, 50.0, 1e-12);
-  // A path below its chord has a negative barrier.
-  BarrierMetrics dip =
-      ComputeBarrier(ts, {90, 95, 95, 95, 90}, {1.0, 0.5, 0.5, 0.5, 1.0});
-  EXPECT_NEAR(dip.loss_barrier, 0.0, 1e-12);  // Endpoints are on the chord.
-  EXPECT_NEAR(dip.accuracy_dip, 0.0, 1e-12);
-}
-
-TEST(QuadraticTest, LossTrainsOnlyTheMidpointAndTIsUniform) {
-  auto model = Vgg();
-  ParamMap a = model->Init(1), b = model->Init(2);
-  ParamMap mid = MidpointInit(a, b);
-  EXPECT_TRUE(torch::allclose(mid.at("head.bias"),
-                              0.5 * (a.at("head.bias") + b.at("head.bias"))));
-  torch::manual_seed(4);
-  auto data = std::make_shared<Batch>(
-      Batch{torch::randn({16, 1, 28, 28}), torch::randint(0, 10, {16})});
-  for (auto& [name, t] : mid) {
-    if (!IsBuffer(name)) t.requires_grad_(true);
-  }
-  ParamMap a_copy = CloneParams(a);
-  LossFn loss = QuadraticMidpointLoss(*model, a, b, data, 7);
-  StepResult r = loss(mid, torch::arange(16), 0);
-  r.loss.backward();
-  for (const auto& [name, t] : mid) {
-    if (!IsBuffer(name)) {
-      EXPECT_TRUE(t.grad().defined()) << name;
+  const auto reference =
+      EvaluatePath(*model, path, ts, {{"X", set}}, bn_data, make(1, 1));
+  // (points per pass, workers): all stacked; two workers; both.
+  for (const auto& [per_pass, workers] :
+       std::vector<std::pair<int, int>>{{5, 1}, {1, 2}, {2, 2}}) {
+    EXPECT_EQ(PointsPerPass(make(per_pass, workers), 5), per_pass);
+    const auto got = EvaluatePath(*model, path, ts, {{"X", set}}, bn_data,
+                                  make(per_pass, workers));
+    ASSERT_EQ(got.size(), reference.size());
+    for (size_t i = 0; i < ts.size(); ++i) {
+      EXPECT_EQ(got[i].t, reference[i].t);
+      // At most one of 300 predictions may flip by rounding.
+      EXPECT_NEAR(got[i].sets[0].second.first,
+                  reference[i].sets[0].second.first, 100.0 / 300 + 1e-9)
+          << per_pass << " per pass, " << workers << " workers, t " << ts[i];
+      EXPECT_NEAR(got[i].sets[0].second.second,
+                  reference[i].sets[0].second.second, 1e-5)
+          << per_pass << " per pass, " << workers << " workers, t " << ts[i];
     }
   }
-  EXPECT_TRUE(ParamsEqual(a, a_copy));
-  // t draws: deterministic and uniform (mean 0.5 +- 5 sigma over 10,000).
-  EXPECT_EQ(PathSampleT(7, 3), PathSampleT(7, 3));
-  double sum = 0.0;
-  for (int s = 0; s < 10000; ++s) {
-    const double t = PathSampleT(7, s);
-    ASSERT_GE(t, 0.0);
-    ASSERT_LT(t, 1.0);
-    sum += t;
-  }
-  EXPECT_NEAR(sum / 10000, 0.5, 5 * std::sqrt(1.0 / 12 / 10000));
 }
 
 }  // namespace

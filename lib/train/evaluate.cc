@@ -7,17 +7,16 @@ namespace mmc {
 
 Metrics Evaluate(const Model& model, const ParamMap& params, const Batch& data,
                  int64_t batch_size) {
-  return EvaluateStacked(model, params, 1, data, batch_size).front();
+  return EvaluateStacked(model, params, data, batch_size, ForwardOptions{})
+      .front();
 }
 
 std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
-                                     int64_t stacked, const Batch& data,
-                                     int64_t batch_size, BnMode bn) {
+                                     const Batch& data, int64_t batch_size,
+                                     const ForwardOptions& options) {
   c10::InferenceMode guard;
   const int64_t n = data.x.size(0);
-  ForwardOptions options;
-  options.bn = bn;
-  options.stacked = stacked;
+  const int64_t stacked = options.stacked;
   torch::Tensor loss_sum = torch::zeros({stacked}, torch::kDouble);
   torch::Tensor correct = torch::zeros({stacked}, torch::kLong);
   for (int64_t start = 0; start < n; start += batch_size) {

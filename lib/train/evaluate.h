@@ -18,13 +18,12 @@ struct Metrics {
 Metrics Evaluate(const Model& model, const ParamMap& params, const Batch& data,
                  int64_t batch_size);
 
-// Evaluates `stacked` networks held in one map (StackParams) in one pass per
-// batch; `bn` is kEval or kFolded (a FoldBatchNorm map). One Metrics per
-// network, in stacking order.
+// Evaluates the options.stacked networks held in one map (StackParams) in
+// one pass per batch, with options.bn (kEval, or kFolded for a FoldBatchNorm
+// map) and options.mkldnn. One Metrics per network, in stacking order.
 std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
-                                     int64_t stacked, const Batch& data,
-                                     int64_t batch_size,
-                                     BnMode bn = BnMode::kEval);
+                                     const Batch& data, int64_t batch_size,
+                                     const ForwardOptions& options);
 
 }  // namespace mmc
 
