@@ -266,7 +266,7 @@ void BM_PeakConv(benchmark::State& state) {
   torch::manual_seed(0);
   const torch::Tensor x = torch::randn({64, 256, 16, 16}).to_mkldnn();
   const torch::Tensor w = torch::mkldnn_reorder_conv2d_weight(
-      torch::randn({256, 256, 3, 3}), {1, 1}, {1, 1}, {1, 1}, 1);
+      torch::randn({256, 256, 3, 3}).to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
   const torch::Tensor b = torch::zeros({256});
   for (auto _ : state) {
     benchmark::DoNotOptimize(

@@ -201,14 +201,14 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
       "# Fig. 4: fine-tuning theta_C without cue, linear connectivity\n\n%s\n",
       spec.name());
   md += ProvenanceMarkdown(r.info());
-  TrainSpec ft = spec.finetune().fig4();
-  ft.clear_lr();
   absl::StrAppendFormat(
       &md,
       "- model: %s; fine-tuning on all training images without cue: %s "
       "(initial lr per column)\n- paths: theta_C (t = 0) -> theta_FT permuted "
       "to match theta_C (t = 1), %d points, BatchNorm reset at every point\n\n",
-      task.model->Describe(), DescribeTraining(ft), spec.paths().num_points());
+      task.model->Describe(),
+      DescribeTraining(spec.finetune().fig4(), /*with_lr=*/false),
+      spec.paths().num_points());
   std::vector<Verdict> verdicts(r.verdicts().begin(), r.verdicts().end());
   absl::StrAppendFormat(&md, "## Verdicts: %s\n\n", VerdictTally(verdicts));
   md += VerdictMarkdown(verdicts);
@@ -327,13 +327,14 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
       "hold-out "
       "samples\n- FT_M: %s\n- FT_S: %s\n- LLR: %s (new head, frozen body)\n- "
       "LPFT: "
-      "LLR, then %s at lr in {%s}, chosen on a %.0f%% validation split\n- "
+      "LLR, then %s at each lr in {%s}, the best on a %.0f%% validation "
+      "split\n- "
       "CBFT: "
       "%d warm-up epoch(s) without the invariance term, then %s (lambda1 %g, "
       "lambda2 %g)\n\n",
       task.model->Describe(), task.dataset->Size(View::kHoldout),
       DescribeTraining(f.ft_medium()), DescribeTraining(f.ft_small()),
-      DescribeTraining(f.llr()), DescribeTraining(f.lpft()),
+      DescribeTraining(f.llr()), DescribeTraining(f.lpft(), /*with_lr=*/false),
       absl::StrJoin(f.lpft_lrs(), ", "), 100 * f.validation_fraction(),
       f.cbft_options().warmup_epochs(), DescribeTraining(f.cbft()),
       f.cbft_options().lambda1(), f.cbft_options().lambda2());

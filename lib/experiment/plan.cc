@@ -35,10 +35,12 @@ int64_t PlannedTrainSamples(const DatasetSpec& dataset) {
   return std::max<int64_t>(0, per_class) * facts.classes;
 }
 
-std::string DescribeTraining(const TrainSpec& train) {
-  std::string out = absl::StrFormat(
-      "%d epochs, batch %d, lr %g, momentum %g, wd %g", train.epochs(),
-      train.batch_size(), train.lr(), train.momentum(), train.weight_decay());
+std::string DescribeTraining(const TrainSpec& train, bool with_lr) {
+  std::string out = absl::StrFormat("%d epochs, batch %d", train.epochs(),
+                                    train.batch_size());
+  if (with_lr) absl::StrAppendFormat(&out, ", lr %g", train.lr());
+  absl::StrAppendFormat(&out, ", momentum %g, wd %g", train.momentum(),
+                        train.weight_decay());
   const ScheduleSpec& s = train.schedule();
   switch (s.kind()) {
     case ScheduleSpec::COSINE:

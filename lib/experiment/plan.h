@@ -26,8 +26,8 @@ DatasetFacts FactsOf(DatasetSpec::Kind kind);
 int64_t PlannedTrainSamples(const DatasetSpec& dataset);
 
 // "100 epochs, batch 256, lr 0.1, momentum 0.9, wd 0.0001, step x0.1 at
-// epochs 40, 80".
-std::string DescribeTraining(const TrainSpec& train);
+// epochs 40, 80"; without "lr ..." when the caller gives the rates itself.
+std::string DescribeTraining(const TrainSpec& train, bool with_lr = true);
 
 // One training run of a task's plan.
 struct PlannedRun {
