@@ -180,8 +180,8 @@ void BM_BnReset(benchmark::State& state, const Config& config) {
           : f.bn_data;
   for (auto _ : state) {
     ParamMap params = point;
-    ResetBatchNorm(*f.model, data, f.eval.batch_size(),
-                   EvalSpec::CUMULATIVE, &params);
+    ResetBatchNorm(*f.model, data, f.eval.batch_size(), EvalSpec::CUMULATIVE,
+                   &params);
     benchmark::DoNotOptimize(params);
   }
   SetRates(state, f,
@@ -195,8 +195,8 @@ void BM_EvalPoint(benchmark::State& state, const Config& config) {
   torch::set_num_threads(Threads());
   const Fixture& f = GetFixture(config);
   ParamMap params = Interpolate(f.a, f.b, 0.5);
-  ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(),
-                 EvalSpec::CUMULATIVE, &params);
+  ResetBatchNorm(*f.model, f.bn_data, f.eval.batch_size(), EvalSpec::CUMULATIVE,
+                 &params);
   const int64_t variant = state.range(0);
   const ParamMap folded = FoldBatchNorm(*f.model, params);
   ForwardOptions options;
@@ -212,9 +212,9 @@ void BM_EvalPoint(benchmark::State& state, const Config& config) {
   int64_t images = 0;
   for (auto _ : state) {
     for (const Batch& batch : sets) {
-      benchmark::DoNotOptimize(EvaluateStacked(
-          *f.model, variant == 0 ? params : folded, batch,
-          f.eval.batch_size(), options));
+      benchmark::DoNotOptimize(
+          EvaluateStacked(*f.model, variant == 0 ? params : folded, batch,
+                          f.eval.batch_size(), options));
       images += batch.x.size(0);
     }
   }
@@ -231,9 +231,9 @@ void BM_WholePath(benchmark::State& state, const Config& config) {
   EvalSpec eval = f.eval;
   eval.set_points_per_pass(static_cast<int>(state.range(1)));
   eval.set_path_workers(static_cast<int>(state.range(2)));
-  const Path path{f.a, f.b,
-                  state.range(3) == 1 ? std::optional<ParamMap>(f.mid)
-                                      : std::nullopt};
+  const Path path{
+      f.a, f.b,
+      state.range(3) == 1 ? std::optional<ParamMap>(f.mid) : std::nullopt};
   const std::vector<double> ts = PathGrid(num_points);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
@@ -252,9 +252,8 @@ void BM_PeakGemm(benchmark::State& state) {
   const torch::Tensor x = torch::randn({n, n}), y = torch::randn({n, n});
   torch::Tensor z = torch::empty({n, n});
   for (auto _ : state) torch::mm_out(z, x, y);
-  state.counters["GFLOPs"] =
-      benchmark::Counter(2.0 * n * n * n * 1e-9 * state.iterations(),
-                         benchmark::Counter::kIsRate);
+  state.counters["GFLOPs"] = benchmark::Counter(
+      2.0 * n * n * n * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
 
 // Attainable convolution FLOP/s: a 3x3 conv, 256 -> 256 channels, on a
@@ -351,9 +350,8 @@ void Export(const std::string& dir) {
     }
     for (size_t r = 0; r < runs.size(); ++r) {
       const auto [k, quadratic] = runs[r];
-      const Path path{f.a, f.b,
-                      quadratic ? std::optional<ParamMap>(f.mid)
-                                : std::nullopt};
+      const Path path{
+          f.a, f.b, quadratic ? std::optional<ParamMap>(f.mid) : std::nullopt};
       const auto points =
           EvaluatePath(*f.model, path, PathGrid(k), f.sets, f.bn_data, f.eval);
       absl::StrAppend(&json, r ? ", " : "", "\"",

@@ -68,14 +68,17 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
       torch::NoGradGuard no_grad;
       // The kernel's own batch statistics: mean and 1/sqrt(var + eps), var
       // biased, computed with double accumulation on the CPU.
-      auto [y, batch_mean, batch_invstd] = torch::native_batch_norm(
-          x.detach(), weight.detach(), bias.detach(), {}, {}, true,
-          kBnMomentum, kBnEps);
+      auto [y, batch_mean, batch_invstd] =
+          torch::native_batch_norm(x.detach(), weight.detach(), bias.detach(),
+                                   {}, {}, true, kBnMomentum, kBnEps);
       const double count =
           static_cast<double>(x.size(0) * x.size(2) * x.size(3));
       torch::Tensor mean = batch_mean.to(torch::kDouble);
-      torch::Tensor var = batch_invstd.to(torch::kDouble).square().reciprocal()
-                              .sub_(kBnEps).clamp_min_(0.0);
+      torch::Tensor var = batch_invstd.to(torch::kDouble)
+                              .square()
+                              .reciprocal()
+                              .sub_(kBnEps)
+                              .clamp_min_(0.0);
       BnAccumulator::Sums& sums = options.accumulator->by_layer[n.bn];
       torch::Tensor s = mean * count;
       torch::Tensor sq = (var + mean.square()) * count;
@@ -111,9 +114,9 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                             const ForwardOptions& options, bool first = false) {
   const int64_t groups = first ? 1 : options.stacked;
   if (x.is_mkldnn()) {
-    return torch::mkldnn_convolution(
-        x, At(p, n.weight), At(p, n.bias), {n.kernel / 2, n.kernel / 2},
-        {n.stride, n.stride}, {1, 1}, groups);
+    return torch::mkldnn_convolution(x, At(p, n.weight), At(p, n.bias),
+                                     {n.kernel / 2, n.kernel / 2},
+                                     {n.stride, n.stride}, {1, 1}, groups);
   }
   if (options.bn == BnMode::kFolded) {
     return torch::conv2d(x, At(p, n.weight), At(p, n.bias),
@@ -173,10 +176,10 @@ ForwardOutput PoolAndHead(const ParamMap& p, const torch::Tensor& x,
   const int64_t k = weight.size(0) / s;
   out.features = features.view({n, s, -1});
   // [S, N, C] x [S, C, K] -> [S, N, K] -> [N, S, K].
-  out.logits = torch::baddbmm(bias.view({s, 1, k}),
-                              out.features.transpose(0, 1),
-                              weight.view({s, k, -1}).transpose(1, 2))
-                   .transpose(0, 1);
+  out.logits =
+      torch::baddbmm(bias.view({s, 1, k}), out.features.transpose(0, 1),
+                     weight.view({s, k, -1}).transpose(1, 2))
+          .transpose(0, 1);
   return out;
 }
 
@@ -321,8 +324,7 @@ class ResNet18Model : public Model {
     Emit(options, "stem", x);
     for (const Block& block : blocks_) {
       x = LayoutFor(x, block.conv1, options);
-      torch::Tensor out =
-          Relu(ConvBnForward(p, block.conv1, x, options));
+      torch::Tensor out = Relu(ConvBnForward(p, block.conv1, x, options));
       Emit(options, block.conv1.prefix, out);
       out = ConvBnForward(p, block.conv2, out, options);
       torch::Tensor skip =

@@ -170,8 +170,9 @@ TEST_P(StackedTest, FoldedBatchNormComputesTheEvalFunction) {
   auto model = MakeModel(GetParam(), 0.125, 3, 10);
   const ParamMap params = WithRandomStatistics(*model, 4);
   const ParamMap folded = FoldBatchNorm(*model, params);
-  EXPECT_EQ(folded.count("stem.bn.weight") + folded.count("features.0.bn.weight"),
-            0u);
+  EXPECT_EQ(
+      folded.count("stem.bn.weight") + folded.count("features.0.bn.weight"),
+      0u);
   torch::manual_seed(8);
   const torch::Tensor x = torch::randn({5, 3, 16, 16});
   torch::NoGradGuard no_grad;

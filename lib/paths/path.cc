@@ -40,7 +40,9 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
   // poorly across threads), wide ones each point on all threads
   // (reports/benchmarks.md: VGG-13 x1/8 4% faster, ResNet-18 x1 7% slower
   // with a point per thread).
-  const int64_t automatic = CountParameters(params) <= kMaxThinParameters
+  // On a GPU, one point at a time.
+  const bool cpu = params.empty() || params.begin()->second.device().is_cpu();
+  const int64_t automatic = cpu && CountParameters(params) <= kMaxThinParameters
                                 ? at::get_num_threads()
                                 : 1;
   const int64_t wanted =

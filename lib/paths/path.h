@@ -47,8 +47,8 @@ inline constexpr int64_t kMaxThinParameters = 2'000'000;
 
 // How many threads EvaluatePath runs passes on, each with one intra-op
 // thread: eval.path_workers, or (0, automatic) the intra-op thread count
-// for thin networks and 1 (each point on all threads) for wide ones; at
-// most num_passes.
+// for thin networks on the CPU and 1 (each point on all threads) for wide
+// ones and GPUs; at most num_passes.
 int PathWorkers(const ParamMap& params, const EvalSpec& eval,
                 int64_t num_passes);
 

@@ -124,8 +124,7 @@ TEST(PathTest, EvaluationResetsBnAndLeavesEndpointsAlone) {
 
 TEST(PathTest, StackedResetEqualsOneNetworkAtATime) {
   auto model = Vgg();
-  std::vector<ParamMap> maps = {model->Init(1), model->Init(2),
-                                model->Init(3)};
+  std::vector<ParamMap> maps = {model->Init(1), model->Init(2), model->Init(3)};
   torch::manual_seed(4);
   const torch::Tensor data = torch::randn({90, 1, 28, 28}) * 1.5 + 0.3;
   ParamMap stacked = StackParams(maps);
