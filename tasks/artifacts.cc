@@ -291,8 +291,10 @@ void Table3Plan(const Spec& spec, const Model& model) {
         lpft.set_lr(lr);
         runs.push_back({absl::StrFormat("LPFT lr=%g %s", lr, at), lpft, clean});
       }
+      // As RunMethod runs it: cbft's settings at a constant lr.
       TrainSpec warmup = f.cbft();
       warmup.set_epochs(f.cbft_options().warmup_epochs());
+      warmup.mutable_schedule()->set_kind(ScheduleSpec::CONSTANT);
       for (const char* variant :
            {"CBFT", "CBFT (no barrier)", "CBFT (authors')"}) {
         runs.push_back(
