@@ -9,7 +9,7 @@
 #include "lib/experiment/golden.h"
 #include "lib/experiment/smoke_golden.h"
 #include "lib/experiment/table3.h"
-#include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 #include "tasks/artifacts.h"
 
 namespace mmc {
@@ -50,8 +50,7 @@ TEST(ShardingTest, ShardsThenRenderEqualsOneRun) {
   for (const ModelResult& m : fig3->endpoints()) EXPECT_TRUE(m.from_cache());
 
   // One unsharded run in a fresh cache.
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  RunCache fresh(JoinPath(tmp != nullptr ? tmp : "/tmp", "fresh_cache"));
+  RunCache fresh(TestTmpPath("fresh_cache"));
   ExperimentContext other = ctx;
   other.cache = &fresh;
   auto fig3_direct = RunFig3(other);

@@ -10,16 +10,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return JoinPath(dir != nullptr ? dir : "/tmp", name);
-}
 
 IdxArray SmallImages() {
   IdxArray a;
@@ -29,7 +25,7 @@ IdxArray SmallImages() {
 }
 
 std::string Gzip(const std::string& raw) {
-  const std::string path = TempPath("gz.tmp");
+  const std::string path = TestTmpPath("gz.tmp");
   gzFile f = gzopen(path.c_str(), "wb");
   gzwrite(f, raw.data(), static_cast<unsigned>(raw.size()));
   gzclose(f);
@@ -37,7 +33,7 @@ std::string Gzip(const std::string& raw) {
 }
 
 TEST(IdxTest, ReadsRawFile) {
-  const std::string path = TempPath("raw-idx3-ubyte");
+  const std::string path = TestTmpPath("raw-idx3-ubyte");
   ASSERT_TRUE(WriteFileAtomically(path, EncodeIdx(SmallImages())).ok());
   auto array = ReadIdxFile(path, 3, "get it");
   ASSERT_TRUE(array.ok()) << array.status();
@@ -46,7 +42,7 @@ TEST(IdxTest, ReadsRawFile) {
 }
 
 TEST(IdxTest, ReadsGzipFile) {
-  const std::string path = TempPath("gz-idx3-ubyte.gz");
+  const std::string path = TestTmpPath("gz-idx3-ubyte.gz");
   ASSERT_TRUE(WriteFileAtomically(path, Gzip(EncodeIdx(SmallImages()))).ok());
   auto array = ReadIdxFile(path, 3, "get it");
   ASSERT_TRUE(array.ok()) << array.status();
@@ -54,7 +50,7 @@ TEST(IdxTest, ReadsGzipFile) {
 }
 
 TEST(IdxTest, TruncatedFileNamesFileAndExpectedSize) {
-  const std::string path = TempPath("trunc-idx3-ubyte");
+  const std::string path = TestTmpPath("trunc-idx3-ubyte");
   std::string bytes = EncodeIdx(SmallImages());
   bytes.resize(bytes.size() - 5);
   ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
@@ -69,7 +65,7 @@ TEST(IdxTest, TruncatedFileNamesFileAndExpectedSize) {
 }
 
 TEST(IdxTest, WrongMagicNamesExpectedMagic) {
-  const std::string path = TempPath("magic-idx1-ubyte");
+  const std::string path = TestTmpPath("magic-idx1-ubyte");
   ASSERT_TRUE(WriteFileAtomically(path, EncodeIdx(SmallImages())).ok());
   auto array = ReadIdxFile(path, 1, "HOW-TO-GET");
   ASSERT_FALSE(array.ok());
@@ -81,7 +77,7 @@ TEST(IdxTest, WrongMagicNamesExpectedMagic) {
 }
 
 TEST(IdxTest, CorruptGzipIsAnError) {
-  const std::string path = TempPath("corrupt-idx3-ubyte.gz");
+  const std::string path = TestTmpPath("corrupt-idx3-ubyte.gz");
   std::string gz = Gzip(EncodeIdx(SmallImages()));
   gz.resize(gz.size() / 2);
   ASSERT_TRUE(WriteFileAtomically(path, gz).ok());

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "lib/data/idx.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
@@ -19,8 +20,7 @@ using ::testing::HasSubstr;
 constexpr int kRecords = 20;
 
 std::string TempDir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = JoinPath(dir != nullptr ? dir : "/tmp", name);
+  const std::string path = TestTmpPath(name);
   EXPECT_TRUE(MakeDirs(path).ok());
   return path;
 }

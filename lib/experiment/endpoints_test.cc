@@ -15,16 +15,12 @@
 #include "lib/models/param_io.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return JoinPath(dir != nullptr ? dir : "/tmp", name);
-}
 
 class EndpointsTest : public ::testing::Test {
  protected:
@@ -41,7 +37,7 @@ class EndpointsTest : public ::testing::Test {
   }
 
   TrainedModel Train(const std::string& cache_dir, double c = 0.8) {
-    RunCache cache(TempDir(cache_dir));
+    RunCache cache(TestTmpPath(cache_dir));
     auto trained = TrainEndpoint(spec_, *model_, *dataset_, c, 0, &cache,
                                  torch::kCPU, /*progress=*/false);
     EXPECT_TRUE(trained.ok()) << trained.status();
@@ -78,7 +74,7 @@ TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
   TrainedModel straight = Train("resume_straight");
 
   // A run that dies in its second epoch, after the first epoch's checkpoint.
-  RunCache cache(TempDir("resume_killed"));
+  RunCache cache(TestTmpPath("resume_killed"));
   TrainRequest request;
   request.key = EndpointKey(spec_, 0.8, 0);
   request.loop.label = "killed";
@@ -113,7 +109,7 @@ TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
 
 TEST_F(EndpointsTest, DivergingRunStopsWithEpochAndStepAndCachesNothing) {
   spec_.mutable_train()->set_lr(1e8);
-  RunCache cache(TempDir("nan"));
+  RunCache cache(TestTmpPath("nan"));
   auto trained = TrainEndpoint(spec_, *model_, *dataset_, 0.8, 0, &cache,
                                torch::kCPU, false);
   ASSERT_FALSE(trained.ok());
@@ -127,7 +123,7 @@ TEST_F(EndpointsTest, DivergingRunStopsWithEpochAndStepAndCachesNothing) {
 
 TEST_F(EndpointsTest, CorruptedCachedModelIsRetrained) {
   TrainedModel a = Train("corrupt");
-  RunCache cache(TempDir("corrupt"));
+  RunCache cache(TestTmpPath("corrupt"));
   const std::string path = cache.ModelPath(a.hash);
   std::string bytes = *ReadFileToString(path);
   bytes[bytes.size() / 2] ^= 0x5a;
@@ -148,7 +144,7 @@ TEST_F(EndpointsTest, TwoTrainersOfOneKeyBothFinishWithSameNumbers) {
   EXPECT_TRUE(ParamsEqual(first.params, second.params));
   // Exactly one trained; the other waited for the lock and loaded.
   EXPECT_NE(first.from_cache, second.from_cache);
-  RunCache cache(TempDir("concurrent"));
+  RunCache cache(TestTmpPath("concurrent"));
   EXPECT_TRUE(LoadCheckpoint(cache.ModelPath(first.hash)).ok());
 }
 

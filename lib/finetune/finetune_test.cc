@@ -19,16 +19,12 @@
 #include "lib/models/param_map.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return JoinPath(dir != nullptr ? dir : "/tmp", name);
-}
 
 class FinetuneTest : public ::testing::Test {
  protected:
@@ -58,7 +54,7 @@ class FinetuneTest : public ::testing::Test {
         spec_->dataset(), SyntheticTrainTest(400, 100, 1, 28, 28, 10, 0),
         std::nullopt));
     model_ = Model::Create(spec_->model(), 1, 10)->release();
-    RunCache cache(TempDir("theta_c"));
+    RunCache cache(TestTmpPath("theta_c"));
     auto theta_c = TrainEndpoint(*spec_, *model_, **dataset_, 0.8, 0, &cache,
                                  torch::kCPU, /*progress=*/false);
     ASSERT_TRUE(theta_c.ok()) << theta_c.status();
@@ -119,7 +115,7 @@ Model* FinetuneTest::model_ = nullptr;
 TrainedModel* FinetuneTest::theta_c_ = nullptr;
 
 TEST_F(FinetuneTest, EveryMethodRunsKeysDifferAndSecondCallHitsTheCache) {
-  RunCache cache(TempDir("all"));
+  RunCache cache(TestTmpPath("all"));
   std::map<Method, MethodResult> first;
   std::set<std::string> hashes = {theta_c_->hash};
   for (Method method : kAllMethods) {
@@ -169,7 +165,7 @@ TEST_F(FinetuneTest, EveryMethodRunsKeysDifferAndSecondCallHitsTheCache) {
 }
 
 TEST_F(FinetuneTest, LlrChangesOnlyTheHead) {
-  RunCache cache(TempDir("llr"));
+  RunCache cache(TestTmpPath("llr"));
   MethodResult r = Run(&cache, Method::kLlr);
   const std::vector<std::string> head = model_->HeadNames();
   for (const auto& [name, t] : theta_c_->params) {
@@ -187,7 +183,7 @@ TEST_F(FinetuneTest, LlrChangesOnlyTheHead) {
 TEST_F(FinetuneTest, FtAtLearningRateZeroKeepsWeightsAndMovesOnlyBnStats) {
   Spec spec = *spec_;
   spec.mutable_finetune()->mutable_ft_small()->set_lr(0.0);
-  RunCache cache(TempDir("lr0"));
+  RunCache cache(TestTmpPath("lr0"));
   MethodResult r = Run(&cache, Method::kFtSmall, &spec);
   double buffer_change = 0.0;
   for (const auto& [name, t] : theta_c_->params) {
@@ -215,8 +211,8 @@ TEST_F(FinetuneTest, FtAtLearningRateZeroKeepsWeightsAndMovesOnlyBnStats) {
 }
 
 TEST_F(FinetuneTest, RunsAreBitIdenticalAcrossCacheDirectories) {
-  RunCache a(TempDir("det_a"));
-  RunCache b(TempDir("det_b"));
+  RunCache a(TestTmpPath("det_a"));
+  RunCache b(TestTmpPath("det_b"));
   for (Method method :
        {Method::kCbft, Method::kCbftAuthors, Method::kLpft, Method::kLlr}) {
     MethodResult ra = Run(&a, method);
@@ -232,7 +228,7 @@ TEST_F(FinetuneTest, RunsAreBitIdenticalAcrossCacheDirectories) {
 TEST_F(FinetuneTest, CbftWithoutWarmupIsOneRunWithThetaCAsOnlyParent) {
   Spec spec = *spec_;
   spec.mutable_finetune()->mutable_cbft_options()->set_warmup_epochs(0);
-  RunCache cache(TempDir("no_warmup"));
+  RunCache cache(TestTmpPath("no_warmup"));
   MethodResult r = Run(&cache, Method::kCbft, &spec);
   MethodResult with_warmup = Run(&cache, Method::kCbft);
   EXPECT_NE(r.model.hash, with_warmup.model.hash);
@@ -281,7 +277,7 @@ TEST_F(FinetuneTest, HoldoutSplitTakesTheLastFractionOfEachClass) {
 }
 
 TEST_F(FinetuneTest, ThetaCMustComeFromTheCache) {
-  RunCache cache(TempDir("no_hash"));
+  RunCache cache(TestTmpPath("no_hash"));
   TrainedModel loose;
   loose.params = theta_c_->params;
   auto result = RunMethod(Context(&cache), Method::kFtMedium, loose, 0.8, 0);

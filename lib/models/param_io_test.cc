@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
@@ -26,13 +27,8 @@ Checkpoint Sample() {
   return c;
 }
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return JoinPath(dir != nullptr ? dir : "/tmp", name);
-}
-
 TEST(ParamIoTest, RoundTripIsBitExact) {
-  const std::string path = TempPath("ok.ckpt");
+  const std::string path = TestTmpPath("ok.ckpt");
   Checkpoint c = Sample();
   ASSERT_TRUE(SaveCheckpoint(path, c).ok());
   auto back = LoadCheckpoint(path);
@@ -44,7 +40,7 @@ TEST(ParamIoTest, RoundTripIsBitExact) {
 }
 
 TEST(ParamIoTest, TruncatedCheckpointIsDetected) {
-  const std::string path = TempPath("trunc.ckpt");
+  const std::string path = TestTmpPath("trunc.ckpt");
   std::string bytes = EncodeCheckpoint(Sample());
   bytes.resize(bytes.size() - 10);
   ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
@@ -55,7 +51,7 @@ TEST(ParamIoTest, TruncatedCheckpointIsDetected) {
 }
 
 TEST(ParamIoTest, FlippedByteIsDetectedByChecksum) {
-  const std::string path = TempPath("flip.ckpt");
+  const std::string path = TestTmpPath("flip.ckpt");
   std::string bytes = EncodeCheckpoint(Sample());
   bytes[bytes.size() - 7] ^= 0x10;
   ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
@@ -65,7 +61,7 @@ TEST(ParamIoTest, FlippedByteIsDetectedByChecksum) {
 }
 
 TEST(ParamIoTest, NotACheckpoint) {
-  const std::string path = TempPath("text.ckpt");
+  const std::string path = TestTmpPath("text.ckpt");
   ASSERT_TRUE(WriteFileAtomically(path, "hello world, not a checkpoint").ok());
   EXPECT_FALSE(LoadCheckpoint(path).ok());
 }

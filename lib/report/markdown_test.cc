@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "lib/spec/results.pb.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
@@ -23,8 +24,7 @@ TEST(MarkdownTest, Fixed) {
 }
 
 TEST(MarkdownTest, WritesMarkdownAndJsonTwin) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = JoinPath(tmp != nullptr ? tmp : "/tmp", "rep");
+  const std::string dir = TestTmpPath("rep");
   TrainResults results;
   results.mutable_info()->set_task("train");
   auto* m = results.add_models();

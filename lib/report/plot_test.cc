@@ -14,13 +14,13 @@
 
 #include "gtest/gtest.h"
 #include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
 std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return JoinPath(JoinPath(tmp != nullptr ? tmp : "/tmp", "plot"), name);
+  return JoinPath(TestTmpPath("plot"), name);
 }
 
 std::string Read(const std::string& path) {

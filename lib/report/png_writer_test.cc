@@ -6,14 +6,13 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
-#include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
 TEST(PngWriterTest, RgbRoundTrips) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = JoinPath(dir != nullptr ? dir : "/tmp", "x.png");
+  const std::string path = TestTmpPath("x.png");
   std::vector<uint8_t> pixels(5 * 4 * 3);
   for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = i * 4;
   ASSERT_TRUE(WritePng(path, 5, 4, 3, pixels).ok());

@@ -5,17 +5,13 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "lib/util/test_tmpdir.h"
 
 namespace mmc {
 namespace {
 
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
 TEST(FilesTest, WriteThenReadRoundTrips) {
-  const std::string path = JoinPath(TempDir(), "a/b/c.txt");
+  const std::string path = TestTmpPath("a/b/c.txt");
   ASSERT_TRUE(WriteFileAtomically(path, "hello\n").ok());
   auto text = ReadFileToString(path);
   ASSERT_TRUE(text.ok()) << text.status();
@@ -37,7 +33,7 @@ TEST(FilesTest, UnwritableDirIsAnError) {
   absl::Status s = CheckWritableDir("/proc/mmc_lens_out");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("/proc/mmc_lens_out"), std::string::npos) << s;
-  EXPECT_TRUE(CheckWritableDir(JoinPath(TempDir(), "out")).ok());
+  EXPECT_TRUE(CheckWritableDir(TestTmpPath("out")).ok());
 }
 
 TEST(FilesTest, JoinPath) {
