@@ -34,6 +34,20 @@ int64_t PointsPerPass(const EvalSpec& eval, int64_t num_points) {
                              std::max<int64_t>(num_points, 1));
 }
 
+namespace {
+
+// Whether the map's tensors live on the CPU (an empty map counts as CPU).
+bool OnCpu(const ParamMap& params) {
+  return params.empty() || params.begin()->second.device().is_cpu();
+}
+
+// oneDNN's blocked layout serves CPU inference.
+bool UseMkldnn(const ParamMap& params) {
+  return at::hasMKLDNN() && OnCpu(params);
+}
+
+}  // namespace
+
 int PathWorkers(const ParamMap& params, const EvalSpec& eval,
                 int64_t num_passes) {
   // Automatic: thin networks run a point per thread (their small ops split
@@ -41,10 +55,10 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
   // (reports/benchmarks.md: VGG-13 x1/8 4% faster, ResNet-18 x1 7% slower
   // with a point per thread).
   // On a GPU, one point at a time.
-  const bool cpu = params.empty() || params.begin()->second.device().is_cpu();
-  const int64_t automatic = cpu && CountParameters(params) <= kMaxThinParameters
-                                ? at::get_num_threads()
-                                : 1;
+  const int64_t automatic =
+      OnCpu(params) && CountParameters(params) <= kMaxThinParameters
+          ? at::get_num_threads()
+          : 1;
   const int64_t wanted =
       eval.path_workers() > 0 ? eval.path_workers() : automatic;
   return static_cast<int>(
@@ -52,11 +66,6 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
 }
 
 namespace {
-
-// oneDNN's blocked layout serves CPU inference.
-bool UseMkldnn(const ParamMap& params) {
-  return at::hasMKLDNN() && params.begin()->second.device().is_cpu();
-}
 
 // Points ts[first, first + count) as one pass: theta(t) (stacked when
 // count > 1), BN reset, BN folded, every set.
