@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/experiment/fig3.h"
 #include "lib/experiment/golden.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
@@ -23,12 +24,20 @@
 namespace mmc {
 namespace {
 
+// The verdicts of the report just written; a JSON that cannot be read is
+// an error (an index without its claims would hide it).
 template <typename Results>
-std::vector<Verdict> VerdictsOf(const std::string& out_dir,
-                                const std::string& name) {
+absl::StatusOr<std::vector<Verdict>> VerdictsOf(const std::string& out_dir,
+                                                const std::string& name) {
   Results results;
-  if (!ReadGolden(JoinPath(out_dir, name + ".json"), &results).ok()) return {};
-  return {results.verdicts().begin(), results.verdicts().end()};
+  const std::string path = JoinPath(out_dir, name + ".json");
+  if (absl::Status s = ReadGolden(path, &results); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat("all: cannot read ", path,
+                                     " for the index: ", s.message()));
+  }
+  return std::vector<Verdict>(results.verdicts().begin(),
+                              results.verdicts().end());
 }
 
 absl::Status Run() {
@@ -64,19 +73,26 @@ absl::Status Run() {
   }
   const std::string& out = task->out_dir;
   md += "\n## Every claim\n\n### Fig. 3\n\n";
-  md += VerdictMarkdown(VerdictsOf<Fig3Results>(out, "fig3"));
-  md +=
-      "\nPlots: [Linear](fig3_Linear.png), [Linear "
-      "Permuted](fig3_Linear_Permuted.png), "
-      "[Quadratic w/ Cue](fig3_Quadratic_w_Cue.png), "
-      "[Quadratic w/o Cue](fig3_Quadratic_w_o_Cue.png)\n\n### Fig. 4\n\n";
-  md += VerdictMarkdown(VerdictsOf<Fig4Results>(out, "fig4"));
+  ASSIGN_OR_RETURN(std::vector<Verdict> fig3,
+                   VerdictsOf<Fig3Results>(out, "fig3"));
+  md += VerdictMarkdown(fig3);
+  md += "\nPlots:";
+  for (const char* path :
+       {kLinear, kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
+    absl::StrAppendFormat(&md, " [%s](%s.png)", path, Fig3PlotStem(path));
+  }
+  md += "\n\n### Fig. 4\n\n";
+  ASSIGN_OR_RETURN(std::vector<Verdict> fig4,
+                   VerdictsOf<Fig4Results>(out, "fig4"));
+  md += VerdictMarkdown(fig4);
   md += "\nPlots:";
   for (double lr : task->spec.finetune().fig4_lrs()) {
     absl::StrAppendFormat(&md, " [lr=%g](fig4_lr_%g.png)", lr, lr);
   }
   md += "\n\n### Table 3\n\n";
-  md += VerdictMarkdown(VerdictsOf<Table3Results>(out, "table3"));
+  ASSIGN_OR_RETURN(std::vector<Verdict> table3,
+                   VerdictsOf<Table3Results>(out, "table3"));
+  md += VerdictMarkdown(table3);
   md += "\n### Table 2\n\nSee [table2.md](table2.md): ";
   md += summaries.back().headline + ".\n";
   RETURN_IF_ERROR(WriteFileAtomically(JoinPath(out, "index.md"), md));

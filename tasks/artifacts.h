@@ -22,6 +22,9 @@ struct ArtifactSummary {
   std::string headline;  // One line for the index.
 };
 
+// The file stem of the Fig. 3 plot of `path` ("fig3_Quadratic_w__Cue").
+std::string Fig3PlotStem(const std::string& path);
+
 void PlanFig3(const ExperimentTask& task);
 void PlanFig4(const ExperimentTask& task);
 void PlanTable3(const ExperimentTask& task);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "lib/experiment/plan.h"
+#include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "tasks/task_common.h"
@@ -51,6 +52,7 @@ absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
   task->start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(task->spec,
                    LoadSpecFlag(absl::GetFlag(FLAGS_spec), &task->spec_path));
+  RETURN_IF_ERROR(RequireClaims(task->spec));
   ApplyThreads(task->spec);
   const DatasetFacts facts = FactsOf(task->spec.dataset().kind());
   ASSIGN_OR_RETURN(task->model, Model::Create(task->spec.model(),

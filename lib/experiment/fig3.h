@@ -66,10 +66,29 @@ ModelResult EvaluateModel(const ExperimentContext& context,
 Verdict MakeVerdict(const std::string& claim, bool asserted, bool passed,
                     const std::string& measured, const std::string& threshold);
 
-// The asserted and reported claims of QUICK_TIER.md that concern Fig. 3.
-std::vector<Verdict> Fig3Verdicts(const Fig3Results& results);
+// The asserted and reported claims that concern Fig. 3, with the tier's
+// thresholds (spec.claims()).
+std::vector<Verdict> Fig3Verdicts(const Fig3Results& results,
+                                  const ClaimsSpec& claims);
 
-// Helpers for verdicts and reports.
+// The tier's one definition of "connected" (barrier and dip at most
+// claims.connected_max_*) and of "has a barrier" (at least barrier_min*),
+// used by Fig. 3, Fig. 4 and Table 2 alike.
+bool IsConnected(const PathBarrier& barrier, const ClaimsSpec& claims);
+bool HasBarrier(const PathBarrier& barrier, const ClaimsSpec& claims);
+std::string ConnectedThreshold(const ClaimsSpec& claims);
+
+// The images of permutation matching, one definition for Fig. 3, Fig. 4 and
+// Table 2: paths.permutation_samples images (0: all) of the BatchNorm-reset
+// data (eval.bn_reset_data) at cue proportion c, in batches of
+// paths.permutation_batch_size.
+std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& context,
+                                              double c);
+// The view eval.bn_reset_data names.
+View BnResetView(const EvalSpec& eval);
+
+// Helpers for verdicts and reports. A set the path lacks gives a barrier
+// whose numbers are NaN (every threshold comparison fails).
 const PathBarrier* FindBarrier(const PathResult& path, const std::string& set);
 const PathResult* FindPath(const Fig3Results& results, const std::string& pair,
                            const std::string& path, double c);

@@ -1,12 +1,14 @@
 // The Fig. 4 experiment (paper §3, App. E): theta_C fine-tuned on the
 // training images without cue at several initial learning rates (step
 // decay), the fine-tuned theta_FT permuted to match theta_C's activations,
-// and the linear path theta_C (t = 0) -> theta_FT (t = 1) evaluated on every
-// set. The first of spec.seeds is used; BatchNorm is reset at every point on
-// theta_C's own training mix (eval.bn_reset_data).
+// and the linear paths theta_C (t = 0) -> theta_FT (t = 1), plain and after
+// permutation, evaluated on every set. The first of spec.seeds is used;
+// BatchNorm is reset at every point on theta_C's own training mix
+// (eval.bn_reset_data).
 #ifndef LIB_EXPERIMENT_FIG4_H_
 #define LIB_EXPERIMENT_FIG4_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,7 +26,15 @@ FinetuneContext ToFinetuneContext(const ExperimentContext& context);
 // QUICK_TIER.md's asserted Fig. 4 claims (small LR stays connected and
 // cue-reliant; large LR becomes invariant) and the reported one (large LR
 // breaks linear connectivity).
-std::vector<Verdict> Fig4Verdicts(const Fig4Results& results);
+// The claims are asserted on the linear path after permutation (the
+// paper's Fig. 4 plots that one); the plain linear path is reported beside.
+std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
+                                  const ClaimsSpec& claims);
+
+// The path of `kind` (kLinear, kLinearPermuted) of the fine-tuning at (c,
+// lr), or nullptr.
+const PathResult* FindFig4Path(const Fig4Results& results, double c, double lr,
+                               const std::string& kind);
 
 // "lr=0.001".
 std::string LrLabel(double lr);

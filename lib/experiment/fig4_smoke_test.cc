@@ -14,10 +14,29 @@ TEST(Fig4SmokeTest, MatchesGolden) {
   ASSERT_TRUE(results.ok()) << results.status();
   EXPECT_EQ(results->endpoints_size(), 1);
   EXPECT_EQ(results->finetuned_size(), 2);
-  ASSERT_EQ(results->paths_size(), 2);
+  // Per learning rate, the plain and the permuted linear path.
+  ASSERT_EQ(results->paths_size(), 4);
+  EXPECT_EQ(results->paths(0).path(), kLinear);
+  EXPECT_EQ(results->paths(1).path(), kLinearPermuted);
   // The path starts at theta_C: its t = 0 point is theta_C after a BN reset
   // on its own training mix, which keeps its cue reliance (C near 100).
   EXPECT_GT(results->paths(0).points(0).metrics(1).accuracy(), 90.0);
+  // Permuting theta_FT does not change its function: both paths end at the
+  // same model evaluated the same way (float rounding of the permuted
+  // weights' sums only).
+  for (int lr = 0; lr < 2; ++lr) {
+    const PathResult& plain = results->paths(2 * lr);
+    const PathResult& permuted = results->paths(2 * lr + 1);
+    const PathPoint& a = plain.points(plain.points_size() - 1);
+    const PathPoint& b = permuted.points(permuted.points_size() - 1);
+    ASSERT_EQ(a.metrics_size(), b.metrics_size());
+    for (int s = 0; s < a.metrics_size(); ++s) {
+      EXPECT_NEAR(a.metrics(s).loss(), b.metrics(s).loss(), 1e-4)
+          << a.metrics(s).set();
+      EXPECT_NEAR(a.metrics(s).accuracy(), b.metrics(s).accuracy(), 0.5)
+          << a.metrics(s).set();
+    }
+  }
   for (const std::string& difference : CheckGolden("fig4_smoke", *results)) {
     ADD_FAILURE() << difference;
   }

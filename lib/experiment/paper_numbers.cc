@@ -108,7 +108,11 @@ const Table& Dominoes() {
 }  // namespace
 
 std::optional<PaperRow> PaperTable3(DatasetSpec::Kind kind,
+                                    const ModelSpec& model,
                                     const std::string& method, double c) {
+  if (model.arch() != ModelSpec::RESNET18 || model.width() != 1.0) {
+    return std::nullopt;
+  }
   const Table* table = nullptr;
   switch (kind) {
     case DatasetSpec::CIFAR10_BOX:

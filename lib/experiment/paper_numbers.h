@@ -18,7 +18,11 @@ using PaperRow = std::array<double, 4>;
 // Table 3's entry for (dataset kind, method name as in the paper's rows:
 // "FT_M", "FT_S", "LLR", "LPFT", "CBFT", cue proportion); nullopt where the
 // paper has none (other datasets, ablations, other proportions).
+// The paper's Table 3 is ResNet-18 only: any other architecture (or a
+// ResNet-18 of another width) gets nullopt, so a VGG-13 report never shows
+// ResNet-18's numbers as if they were its own.
 std::optional<PaperRow> PaperTable3(DatasetSpec::Kind kind,
+                                    const ModelSpec& model,
                                     const std::string& method, double c);
 
 }  // namespace mmc

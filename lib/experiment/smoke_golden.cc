@@ -16,6 +16,7 @@ namespace mmc {
 absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
   auto setup = std::make_unique<SmokeSetup>();
   ASSIGN_OR_RETURN(setup->spec, LoadSpec("specs/smoke/fashion_box.textproto"));
+  RETURN_IF_ERROR(RequireClaims(setup->spec));
   // One thread (the smoke spec's), so the numbers do not depend on how
   // many cores the test sandbox sees.
   torch::set_num_threads(setup->spec.threads());

@@ -23,63 +23,42 @@ constexpr char kNonlinearColumn[] = "Nonlinearly Mode Connected";
 constexpr char kLinearMechColumn[] = "Linearly Mech. Connected";
 constexpr char kNonlinearMechColumn[] = "Nonlinearly Mech. Connected";
 
-double Acc(const google::protobuf::RepeatedPtrField<SetMetrics>& metrics,
-           const std::string& set) {
-  return AccuracyOf({metrics.begin(), metrics.end()}, set);
-}
-
-std::string SetOf(const google::protobuf::RepeatedPtrField<SetMetrics>& m,
-                  int classes) {
-  return InvarianceSet(Acc(m, "NC"), Acc(m, "C"), Acc(m, "RC"), Acc(m, "RI"),
-                       classes);
-}
-
 std::string Connected(const PathResult* path, const std::string& set,
-                      double* barrier) {
+                      const ClaimsSpec& claims, double* barrier) {
   if (path == nullptr) return "n/a";
   const PathBarrier* b = FindBarrier(*path, set);
   if (barrier != nullptr) *barrier = b->loss_barrier();
-  return b->loss_barrier() <= kBarrierThreshold &&
-                 b->accuracy_dip() <= kDipThreshold
-             ? "yes"
-             : "no";
-}
-
-// Every point of the path has the same invariance set as both endpoints.
-std::string MechConnected(const PathResult* path, const std::string& set_a,
-                          const std::string& set_b, int classes) {
-  if (path == nullptr) return "n/a";
-  if (set_a != set_b) return "no";
-  for (const PathPoint& p : path->points()) {
-    if (SetOf(p.metrics(), classes) != set_a) return "no";
-  }
-  return "yes";
+  return IsConnected(*b, claims) ? "yes" : "no";
 }
 
 PairAssessment Assess(const std::string& pair, const std::string& source,
                       const ModelResult& a, const ModelResult& b,
                       const std::string& data, const PathResult* linear,
                       const PathResult* permuted, const PathResult* quadratic,
-                      int classes) {
+                      const ClaimsSpec& claims) {
   PairAssessment r;
   r.set_pair(pair);
   r.set_source(source);
-  r.set_invariances_a(SetOf(a.metrics(), classes));
-  r.set_invariances_b(SetOf(b.metrics(), classes));
+  const double loss_tol = claims.invariance_max_loss_gap();
+  const double acc_tol = claims.invariance_max_accuracy_gap();
+  r.set_invariances_a(InvarianceSet(LossesOf(a.metrics()), loss_tol));
+  r.set_invariances_b(InvarianceSet(LossesOf(b.metrics()), loss_tol));
+  r.set_invariances_a_by_accuracy(
+      InvarianceSet(AccuraciesOf(a.metrics()), acc_tol));
+  r.set_invariances_b_by_accuracy(
+      InvarianceSet(AccuraciesOf(b.metrics()), acc_tol));
   r.set_similar(r.invariances_a() == r.invariances_b());
   r.set_data(data);
   double barrier = NAN;
-  r.set_linear(Connected(linear, data, &barrier));
+  r.set_linear(Connected(linear, data, claims, &barrier));
   if (linear != nullptr) r.set_linear_barrier(barrier);
-  r.set_linear_permuted(Connected(permuted, data, &barrier));
+  r.set_linear_permuted(Connected(permuted, data, claims, &barrier));
   if (permuted != nullptr) r.set_permuted_barrier(barrier);
-  r.set_quadratic(Connected(quadratic, data, &barrier));
+  r.set_quadratic(Connected(quadratic, data, claims, &barrier));
   if (quadratic != nullptr) r.set_quadratic_barrier(barrier);
-  r.set_linear_mech(MechConnected(permuted != nullptr ? permuted : linear,
-                                  r.invariances_a(), r.invariances_b(),
-                                  classes));
-  r.set_quadratic_mech(
-      MechConnected(quadratic, r.invariances_a(), r.invariances_b(), classes));
+  r.set_linear_mech(MechanisticallyConnected(
+      permuted != nullptr ? permuted : linear, claims));
+  r.set_quadratic_mech(MechanisticallyConnected(quadratic, claims));
   return r;
 }
 
@@ -97,20 +76,44 @@ const ModelResult* FindModel(
 
 }  // namespace
 
-std::string InvarianceSet(double nc, double c, double rc, double ri,
-                          int classes) {
-  (void)c;
+Counterfactuals AccuraciesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
+  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
+  return {AccuracyOf(m, "NC"), AccuracyOf(m, "C"), AccuracyOf(m, "RC"),
+          AccuracyOf(m, "RI")};
+}
+
+Counterfactuals LossesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
+  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
+  return {LossOf(m, "NC"), LossOf(m, "C"), LossOf(m, "RC"), LossOf(m, "RI")};
+}
+
+std::string InvarianceSet(const Counterfactuals& v, double tolerance) {
   std::vector<std::string> set;
-  if (std::abs(rc - nc) <= kCueTolerance) set.push_back("cue");
-  if (ri > 100.0 / classes + kImageTolerance) set.push_back("image");
+  if (std::abs(v.rc - v.nc) <= tolerance) set.push_back("cue");
+  if (std::abs(v.ri - v.c) <= tolerance) set.push_back("image");
   return absl::StrCat("{", absl::StrJoin(set, ", "), "}");
 }
 
+std::string MechanisticallyConnected(const PathResult* path,
+                                     const ClaimsSpec& claims) {
+  if (path == nullptr) return "n/a";
+  if (path->points_size() < 2) return "no";
+  const double tol = claims.invariance_max_loss_gap();
+  const std::string start =
+      InvarianceSet(LossesOf(path->points(0).metrics()), tol);
+  for (const PathPoint& p : path->points()) {
+    if (InvarianceSet(LossesOf(p.metrics()), tol) != start) return "no";
+  }
+  return "yes";
+}
+
 absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
+                                        const ClaimsSpec& claims,
                                         const Fig3Results& fig3,
                                         const Fig4Results& fig4,
                                         const Table3Results& table3) {
-  const int classes = ctx.dataset != nullptr ? ctx.dataset->num_classes() : 10;
   Table2Results results;
   // Fig. 3: theta_C vs theta_NC per cue proportion, and the control pair.
   const ModelResult* theta_nc = nullptr;
@@ -126,26 +129,27 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         Assess(absl::StrFormat("theta_C-theta_NC c=%g", c), "fig3", m,
                *theta_nc, "trC", FindPath(fig3, kMainPair, kLinear, c),
                FindPath(fig3, kMainPair, kLinearPermuted, c),
-               FindPath(fig3, kMainPair, kQuadraticCue, c), classes);
+               FindPath(fig3, kMainPair, kQuadraticCue, c), claims);
   }
   if (theta_nc != nullptr && theta_nc2 != nullptr) {
     *results.add_pairs() =
         Assess("theta_NC-theta_NC' (control)", "fig3 control", *theta_nc,
                *theta_nc2, "trNC", FindPath(fig3, kControlPair, kLinear, 0.0),
                FindPath(fig3, kControlPair, kLinearPermuted, 0.0),
-               FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), classes);
+               FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), claims);
   }
-  // Fig. 4: theta_C vs theta_FT per (c, lr); the permuted linear path only.
-  for (const PathResult& p : fig4.paths()) {
+  // Fig. 4: theta_C vs theta_FT per (c, lr); plain and permuted linear.
+  for (const ModelResult& b : fig4.finetuned()) {
     const ModelResult* a =
-        FindModel(fig4.endpoints(), "theta_C", p.cue_proportion(), p.seed());
-    const ModelResult* b = FindModel(fig4.finetuned(), "theta_FT",
-                                     p.cue_proportion(), p.seed(), p.lr());
-    if (a == nullptr || b == nullptr) continue;
+        FindModel(fig4.endpoints(), "theta_C", b.cue_proportion(), b.seed());
+    if (a == nullptr) continue;
     *results.add_pairs() =
         Assess(absl::StrFormat("theta_C-theta_FT c=%g lr=%g",
-                               p.cue_proportion(), p.lr()),
-               "fig4", *a, *b, "trC", nullptr, &p, nullptr, classes);
+                               b.cue_proportion(), b.lr()),
+               "fig4", *a, b, "trC",
+               FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinear),
+               FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinearPermuted),
+               nullptr, claims);
   }
   // Table 3: theta_C vs each method's model (first seed), linear and
   // permuted-linear paths evaluated here.
@@ -160,12 +164,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
       ASSIGN_OR_RETURN(TrainedModel theta_c,
                        TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                      ctx.cache, ctx.device, ctx.progress));
-      torch::Tensor bn = BnResetData(ctx, c);
-      std::vector<torch::Tensor> batches;
-      const int64_t step = spec.paths().permutation_batch_size();
-      for (int64_t s = 0; s < bn.size(0); s += step) {
-        batches.push_back(bn.slice(0, s, std::min(bn.size(0), s + step)));
-      }
+      const std::vector<torch::Tensor> batches = PermutationBatches(ctx, c);
       for (Method method : kAllMethods) {
         const ModelResult* b =
             FindModel(table3.runs(), MethodName(method), c, seed);
@@ -187,7 +186,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
             c, &permuted);
         *results.add_pairs() = Assess(
             absl::StrFormat("theta_C-%s c=%g", MethodName(method), c), "table3",
-            *a, *b, "trC", &linear, &permuted, nullptr, classes);
+            *a, *b, "trC", &linear, &permuted, nullptr, claims);
       }
     }
   }
@@ -220,6 +219,10 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
       mark->set_similar(similar);
       mark->set_column(name);
       mark->set_paper(paper.at({similar, name}));
+      mark->set_by_construction(!similar &&
+                                (std::string(name) == kLinearMechColumn ||
+                                 std::string(name) == kNonlinearMechColumn));
+      const std::string paper_value = mark->paper() == "✓" ? "yes" : "no";
       for (const PairAssessment& p : results.pairs()) {
         if (p.similar() != similar) continue;
         const std::string v = value(p);
@@ -227,6 +230,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         mark->set_measured(mark->measured() + 1);
         if (v == "yes") mark->set_yes(mark->yes() + 1);
         mark->add_pairs(absl::StrFormat("%s: %s", p.pair(), v));
+        if (v != paper_value) mark->add_disagreeing(p.pair());
       }
     }
   }

@@ -2,18 +2,20 @@
 // non-linear connectivity, derived from the Fig. 3, Fig. 4 and Table 3
 // results (no retraining: the models come from the run cache).
 //
-// Mechanistic similarity (Def. 4): a model's invariance set over the two
-// interventions of the counterfactual sets: "cue" when it is invariant to
-// randomising the cue (|RC - NC| <= kCueTolerance points), "image" when it
-// is invariant to randomising the image (RI > chance + kImageTolerance
-// points, i.e. it does not rely on the image). Two models are similar when
-// their sets are equal.
-// Connectivity of a path on a set: barrier <= kBarrierThreshold nats and
-// accuracy dip <= kDipThreshold points (QUICK_TIER.md's "connects"
-// threshold). The set is trC (the cue data both theta_C and its partners
-// fit), trNC for the theta_NC-theta_NC' control pair. "Mechanistically
-// connected" along a path: every evaluated point has the endpoints' shared
-// invariance set.
+// Invariance (Def. 3): a model is invariant to an intervention when its
+// counterfactual loss equals the factual one, within the tier's tolerance
+// (spec claims.invariance_max_loss_gap, nats): to the cue when
+// |L(RC) - L(NC)| is within it (randomising the cue changes nothing), to the
+// image when |L(RI) - L(C)| is (randomising the image under the same cue
+// changes nothing). The same test on accuracies (claims.
+// invariance_max_accuracy_gap, points) is reported as a second column.
+// Mechanistic similarity (Def. 4): equal invariance sets (by loss).
+// Connectivity of a path on a set: the tier's one definition (IsConnected in
+// fig3.h: claims.connected_max_barrier and connected_max_dip). The set is
+// trC (the cue data both theta_C and its partners fit), trNC for the
+// theta_NC-theta_NC' control pair. "Mechanistically connected" along a path:
+// the path's own t = 0 and t = 1 points (BatchNorm reset like every other
+// point) have the same invariance set and every point keeps it.
 #ifndef LIB_EXPERIMENT_TABLE2_H_
 #define LIB_EXPERIMENT_TABLE2_H_
 
@@ -26,19 +28,31 @@
 
 namespace mmc {
 
-inline constexpr double kCueTolerance = 5.0;
-inline constexpr double kImageTolerance = 10.0;
-inline constexpr double kBarrierThreshold = 0.15;
-inline constexpr double kDipThreshold = 3.0;
+// The four counterfactual numbers of one model (accuracies or losses).
+struct Counterfactuals {
+  double nc = 0, c = 0, rc = 0, ri = 0;
+};
+Counterfactuals AccuraciesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
+Counterfactuals LossesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
 
-// Invariance set from accuracies (%) on NC, C, RC, RI; `classes` sets chance.
-std::string InvarianceSet(double nc, double c, double rc, double ri,
-                          int classes);
+// Def. 3: "{cue, image}", "{cue}", "{image}" or "{}": "cue" when |rc - nc| <=
+// tolerance, "image" when |ri - c| <= tolerance. NaN (a missing set) is never
+// within tolerance.
+std::string InvarianceSet(const Counterfactuals& values, double tolerance);
 
-// Builds Table 2 from the three artifacts' results; the Table 3 pairs need
-// their linear paths, which are evaluated here (theta_C and each method's
-// model from the cache, first seed).
+// "yes" when the path's t = 0 and t = 1 points have the same invariance set
+// (by loss) and every point keeps it, "no" otherwise, "n/a" without a path.
+std::string MechanisticallyConnected(const PathResult* path,
+                                     const ClaimsSpec& claims);
+
+// Builds Table 2 from the three artifacts' results with the tier's
+// `claims`; the Table 3 pairs need their linear paths, which are evaluated
+// here (theta_C and each method's model from the cache, first seed; skipped
+// when the context has no spec or cache).
 absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& context,
+                                        const ClaimsSpec& claims,
                                         const Fig3Results& fig3,
                                         const Fig4Results& fig4,
                                         const Table3Results& table3);

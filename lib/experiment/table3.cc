@@ -88,13 +88,15 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
         // Sample standard deviation (n - 1); 0 for a single seed.
         e->add_std(rows.size() > 1 ? std::sqrt(var / (rows.size() - 1)) : 0.0);
       }
-      if (auto paper =
-              PaperTable3(spec.dataset().kind(), MethodName(method), c)) {
+      if (auto paper = PaperTable3(spec.dataset().kind(), spec.model(),
+                                   MethodName(method), c)) {
         for (double v : *paper) e->add_paper(v);
       }
     }
   }
-  for (const Verdict& v : Table3Verdicts(results)) *results.add_verdicts() = v;
+  for (const Verdict& v : Table3Verdicts(results, spec.claims())) {
+    *results.add_verdicts() = v;
+  }
   return results;
 }
 
@@ -113,7 +115,8 @@ std::vector<int> BestPerColumn(const std::vector<std::vector<double>>& rows) {
   return best;
 }
 
-std::vector<Verdict> Table3Verdicts(const Table3Results& results) {
+std::vector<Verdict> Table3Verdicts(const Table3Results& results,
+                                    const ClaimsSpec& k) {
   std::vector<Verdict> out;
   auto add = [&out](const std::string& claim, bool asserted, bool passed,
                     const std::string& measured, const std::string& threshold) {
@@ -131,8 +134,9 @@ std::vector<Verdict> Table3Verdicts(const Table3Results& results) {
     };
     if (const Table3Entry* ft_s = get("FT_S")) {
       add(absl::StrFormat("FT_S keeps the cue (%s)", at), true,
-          ft_s->mean(3) >= 50, absl::StrFormat("RI %.1f", ft_s->mean(3)),
-          "RI >= 50");
+          ft_s->mean(3) >= k.ft_s_min_ri(),
+          absl::StrFormat("RI %.1f", ft_s->mean(3)),
+          absl::StrFormat("RI >= %g", k.ft_s_min_ri()));
     }
     if (const Table3Entry* cbft = get("CBFT")) {
       double lowest_other = 1e9;
@@ -145,12 +149,14 @@ std::vector<Verdict> Table3Verdicts(const Table3Results& results) {
         }
       }
       add(absl::StrFormat("CBFT removes the cue (%s)", at), true,
-          cbft->mean(2) >= cbft->mean(0) - 10 && cbft->mean(3) <= 15,
+          cbft->mean(2) >= cbft->mean(0) - k.cbft_max_drop() &&
+              cbft->mean(3) <= k.cbft_max_ri(),
           absl::StrFormat("NC %.1f, RC %.1f, RI %.1f", cbft->mean(0),
                           cbft->mean(2), cbft->mean(3)),
-          "RC >= NC - 10 and RI <= 15");
+          absl::StrFormat("RC >= NC - %g and RI <= %g", k.cbft_max_drop(),
+                          k.cbft_max_ri()));
       add(absl::StrFormat("CBFT has the lowest RI of all methods (%s)", at),
-          true, cbft->mean(3) < lowest_other,
+          k.cbft_lowest_ri(), cbft->mean(3) < lowest_other,
           absl::StrFormat("CBFT RI %.1f vs %s %.1f", cbft->mean(3), lowest_name,
                           lowest_other),
           "lowest RI among FT_M, FT_S, LLR, LPFT, CBFT");

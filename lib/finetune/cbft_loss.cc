@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/str_format.h"
 #include "lib/util/random.h"
 
 namespace mmc {
@@ -65,7 +66,7 @@ torch::Tensor InvarianceTerm(const torch::Tensor& features_a,
   means_b = means_b.index_select(0, present);
   if (form == InvarianceForm::kPaper) {
     return (means_a - means_b).norm(2, {1}).sum() *
-           (lambda2 / static_cast<double>(k_present));
+           (lambda2 / static_cast<double>(num_classes));
   }
   auto normalise = [](const torch::Tensor& m) {
     return m / m.norm(2, {1}, /*keepdim=*/true).clamp_min(1e-12);
@@ -80,12 +81,35 @@ double UniformPathPoint(uint64_t seed, int64_t step) {
 }
 
 double AuthorsPathPoint(uint64_t seed, int64_t step) {
-  // Box-Muller: u1 in (0, 1], u2 in [0, 1).
+  CbftSpec authors;  // The defaults: CLIPPED_NORMAL on [0.25, 0.75].
+  return DrawPathPoint(authors, seed, step);
+}
+
+double DrawPathPoint(const CbftSpec& options, uint64_t seed, int64_t step) {
+  const double lo = options.t_min(), hi = options.t_max();
+  if (options.t_draw() == CbftSpec::UNIFORM) {
+    return lo + (hi - lo) * UniformPathPoint(seed, step);
+  }
+  // CLIPPED_NORMAL. Box-Muller: u1 in (0, 1], u2 in [0, 1).
   const double u1 = 1.0 - UniformPathPoint(seed, step);
   const double u2 = UnitInterval(
       CounterHash(seed, kPathPointStream2, static_cast<uint64_t>(step)));
   const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  return 0.5 + 0.5 * std::clamp(z, -0.5, 0.5);
+  return 0.5 * (lo + hi) + (hi - lo) * std::clamp(z, -0.5, 0.5);
+}
+
+absl::Status ValidatePathPointRange(const CbftSpec& options) {
+  if (options.t_draw() == CbftSpec::PATH_POINT_DRAW_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "finetune.cbft_options.t_draw must be CLIPPED_NORMAL or UNIFORM");
+  }
+  if (!(options.t_min() >= 0.0 && options.t_min() < options.t_max() &&
+        options.t_max() <= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "finetune.cbft_options needs 0 <= t_min < t_max <= 1, got [%g, %g]",
+        options.t_min(), options.t_max()));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<int64_t> CueBatchIndices(uint64_t seed, int64_t step, int64_t batch,

@@ -11,9 +11,11 @@
 //              scaled by (1 - t), as in the authors' code.
 //   invariance lambda2 / K * sum_k d(mean f(x in A_k), mean f(x in B_k)) over
 //              the classes k present in both feature sets A and B.
-//              kPaper:   d = ||a - b||_2 (not squared), K = number of classes
-//                        present in both sets (Eq. 4 with the class sum the
-//                        text implies).
+//              kPaper:   d = ||a - b||_2 (not squared), K = the number of
+//                        classes of the task (Eq. 4: "a K-class
+//                        classification problem"); the sum runs over the
+//                        classes present in both batches (a class absent
+//                        from either has no centroid and adds 0).
 //              kAuthors: d = ||a/|a| - b/|b|||_2^2, i.e. the class means are
 //                        normalised to unit norm (after averaging, as
 //                        F.normalize(z[ids].mean(0)) in the authors'
@@ -27,8 +29,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "lib/models/model.h"
 #include "lib/models/param_map.h"
+#include "lib/spec/spec.pb.h"
 
 namespace mmc {
 
@@ -57,6 +61,12 @@ double UniformPathPoint(uint64_t seed, int64_t step);
 // The authors' code: t = 0.5 + 0.5 * clip(N(0, 1), -0.5, 0.5), in
 // [0.25, 0.75] (N(0,1) by Box-Muller from two counter-based uniforms).
 double AuthorsPathPoint(uint64_t seed, int64_t step);
+// The barrier term's t as `options` says (t_draw on [t_min, t_max]; see
+// spec.proto CbftSpec): CLIPPED_NORMAL t = m + w clip(z, -1/2, 1/2), UNIFORM
+// t = t_min + (t_max - t_min) u. The defaults give AuthorsPathPoint.
+double DrawPathPoint(const CbftSpec& options, uint64_t seed, int64_t step);
+// An error unless t_draw is set and 0 <= t_min < t_max <= 1.
+absl::Status ValidatePathPointRange(const CbftSpec& options);
 // `batch` indices in [0, n), drawn independently (with replacement) for the
 // cue batch of `step`.
 std::vector<int64_t> CueBatchIndices(uint64_t seed, int64_t step, int64_t batch,

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -140,9 +141,12 @@ class ToyFeatures : public ::testing::Test {
   torch::Tensor yb_ = torch::tensor({0, 1, 0}, torch::kLong);
 };
 
-TEST_F(ToyFeatures, PaperFormIsMeanL2DistanceOverClassesPresentInBoth) {
-  // ||(2,-2)|| = 2 sqrt 2, ||(-3,4)|| = 5; K = 2 classes present in both.
-  const double expected = 0.5 / 2.0 * (2.0 * std::sqrt(2.0) + 5.0);
+// Eq. 4 on a clean batch (B) and a cue batch (A) of different images and
+// class mixes: the sum runs over the classes with a centroid in both, and is
+// divided by the task's K = 3 classes (not by the 2 classes present).
+TEST_F(ToyFeatures, PaperFormIsL2DistanceSumOverTaskClassCount) {
+  // ||(2,-2)|| = 2 sqrt 2, ||(-3,4)|| = 5; lambda2 / K = 0.5 / 3.
+  const double expected = 0.5 / 3.0 * (2.0 * std::sqrt(2.0) + 5.0);
   EXPECT_NEAR(InvarianceTerm(fa_, ya_, fb_, yb_, 3, 0.5, InvarianceForm::kPaper)
                   .item<double>(),
               expected, 1e-6);
@@ -203,6 +207,52 @@ TEST(DrawsTest, AuthorsPathPointIsClippedNormal) {
   EXPECT_NEAR(static_cast<double>(low) / n, 0.3085, 0.015);
   EXPECT_NEAR(static_cast<double>(high) / n, 0.3085, 0.015);
   EXPECT_NEAR(sum / n, 0.5, 0.01);
+}
+
+TEST(DrawsTest, DrawPathPointFollowsTheSpec) {
+  CbftSpec options;  // Defaults: the authors' clipped normal on [0.25, 0.75].
+  for (int64_t step = 0; step < 200; ++step) {
+    ASSERT_EQ(DrawPathPoint(options, 5, step), AuthorsPathPoint(5, step));
+  }
+  options.set_t_draw(CbftSpec::UNIFORM);
+  options.set_t_min(0.2);
+  options.set_t_max(0.4);
+  double lo = 1.0, hi = 0.0, sum = 0.0;
+  const int n = 4000;
+  for (int64_t step = 0; step < n; ++step) {
+    const double t = DrawPathPoint(options, 5, step);
+    lo = std::min(lo, t);
+    hi = std::max(hi, t);
+    sum += t;
+  }
+  EXPECT_GE(lo, 0.2);
+  EXPECT_LT(hi, 0.4);
+  EXPECT_LT(lo, 0.202);  // Covers the range (4000 draws).
+  EXPECT_GT(hi, 0.398);
+  EXPECT_NEAR(sum / n, 0.3, 0.005);
+  options.set_t_draw(CbftSpec::CLIPPED_NORMAL);
+  options.set_t_min(0.0);
+  options.set_t_max(1.0);
+  int at_edges = 0;
+  for (int64_t step = 0; step < n; ++step) {
+    const double t = DrawPathPoint(options, 5, step);
+    ASSERT_GE(t, 0.0);
+    ASSERT_LE(t, 1.0);
+    at_edges += (t == 0.0 || t == 1.0);
+  }
+  // P(|z| > 1/2) = 0.617: most draws sit on the clipped edges.
+  EXPECT_NEAR(at_edges / static_cast<double>(n), 0.617, 0.03);
+}
+
+TEST(DrawsTest, PathPointRangeIsValidated) {
+  CbftSpec options;
+  EXPECT_TRUE(ValidatePathPointRange(options).ok());
+  options.set_t_min(0.8);
+  options.set_t_max(0.3);
+  EXPECT_FALSE(ValidatePathPointRange(options).ok());
+  options.set_t_min(0.0);
+  options.set_t_max(1.5);
+  EXPECT_FALSE(ValidatePathPointRange(options).ok());
 }
 
 TEST(DrawsTest, CueBatchIndicesInRangeDeterministicPerStep) {

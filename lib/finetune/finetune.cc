@@ -185,9 +185,11 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
     train.mutable_schedule()->set_kind(ScheduleSpec::CONSTANT);
   }
   const bool authors = options.authors_variant();
+  const bool paired = options.paired_counterfactuals();
   const bool use_barrier = options.use_barrier();
   const bool two_step = authors && use_barrier;
-  const View cue_view = authors ? View::kTrainMix : View::kTrainCue;
+  RETURN_IF_ERROR(ValidatePathPointRange(options));
+  const View cue_view = CueDataView(options);
   const CueDataset* dataset = ctx.dataset;
   const int64_t n_clean = dataset->Size(View::kHoldout);
   const int64_t n_cue = dataset->Size(cue_view);
@@ -207,7 +209,12 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
       absl::StrCat(ViewName(View::kHoldout), "+", ViewName(cue_view)), parents,
       CanonicalText(options));
   request.loop = MakeLoop(
-      ctx, Label(absl::StrCat(MethodName(method), " ", phase), c, seed),
+      ctx,
+      Label(absl::StrCat(MethodName(method), " ", phase,
+                         two_step ? " [2 SGD steps per clean batch; loss: "
+                                    "mean over both]"
+                                  : ""),
+            c, seed),
       n_clean, train, seed);
   const int64_t steps_per_epoch = StepsPerEpoch(n_clean, batch);
   const uint64_t loop_shuffle = request.loop.shuffle_seed;
@@ -248,32 +255,41 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
   if (!authors) {
     request.loss = [=](const ParamMap& params, const torch::Tensor& indices,
                        int64_t step) {
+      // The clean batch of D_NC (the hold-out), in the loop's shuffle.
       torch::Tensor idx = indices.to(clean->x.device());
       torch::Tensor x = clean->x.index_select(0, idx);
       torch::Tensor y = clean->y.index_select(0, idx);
-      torch::Tensor logits = model->Forward(params, x, train_bn).logits;
+      ForwardOutput out = model->Forward(params, x, train_bn);
       StepResult result;
-      result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+      result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
       result.count = y.size(0);
-      torch::Tensor loss = torch::cross_entropy_loss(logits, y);
+      torch::Tensor loss = torch::cross_entropy_loss(out.logits, y);
       if (use_barrier || !warmup) {
+        // A cue batch of D_C: other images than the clean batch's.
         const std::vector<int64_t> cue_idx =
             CueBatchIndices(draw_seed, step, idx.size(0), n_cue);
-        Batch cue = get(View::kTrainCue, cue_idx);
+        Batch cue = get(cue_view, cue_idx);
         if (use_barrier) {
           loss = loss + BarrierTerm(*model, params, *anchor,
-                                    UniformPathPoint(draw_seed, step), cue.x,
-                                    cue.y, lambda1);
+                                    DrawPathPoint(options, draw_seed, step),
+                                    cue.x, cue.y, lambda1);
         }
         if (!warmup) {
-          Batch nocue = get(View::kTrainNoCue, cue_idx);
           torch::Tensor f_cue =
               model->Forward(params, cue.x, train_bn).features;
-          torch::Tensor f_nocue =
-              model->Forward(params, nocue.x, train_bn).features;
-          loss =
-              loss + InvarianceTerm(f_cue, cue.y, f_nocue, nocue.y, num_classes,
-                                    lambda2, InvarianceForm::kPaper);
+          if (paired) {
+            // Ablation: the same images without their cue.
+            Batch nocue = get(View::kTrainNoCue, cue_idx);
+            torch::Tensor f_nocue =
+                model->Forward(params, nocue.x, train_bn).features;
+            loss = loss + InvarianceTerm(f_cue, cue.y, f_nocue, nocue.y,
+                                         num_classes, lambda2,
+                                         InvarianceForm::kPaper);
+          } else {
+            loss = loss + InvarianceTerm(f_cue, cue.y, out.features, y,
+                                         num_classes, lambda2,
+                                         InvarianceForm::kPaper);
+          }
         }
       }
       result.loss = loss;
@@ -298,13 +314,14 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
       idx = idx.to(clean->x.device());
       const std::vector<int64_t> cue_idx =
           CueBatchIndices(draw_seed, pair, idx.size(0), n_cue);
-      Batch cue = get(View::kTrainMix, cue_idx);
+      Batch cue = get(cue_view, cue_idx);
       StepResult result;
       if (two_step && step % 2 == 0) {
-        // Step 1 of the batch: the barrier term alone.
+        // Step 1 of the batch: the barrier term alone, on the cue batch.
         result.loss = BarrierTerm(*model, params, *anchor,
-                                  AuthorsPathPoint(draw_seed, pair), cue.x,
-                                  cue.y, lambda1);
+                                  DrawPathPoint(options, draw_seed, pair),
+                                  cue.x, cue.y, lambda1);
+        result.images = 0;  // Counted with step 2 of the batch.
         return result;
       }
       // Step 2: clean CE + invariance (clean vs cue batch features).
@@ -312,12 +329,11 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
       torch::Tensor y = clean->y.index_select(0, idx);
       ForwardOutput out = model->Forward(params, x, train_bn);
       torch::Tensor loss = torch::cross_entropy_loss(out.logits, y);
-      // In two-step mode the loop sees one pseudo-sample per half-step, so
-      // its progress accuracy is meaningless there; none is reported.
-      if (!two_step) {
-        result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
-        result.count = y.size(0);
-      }
+      // The clean batch's accuracy and size, also in two-step mode (where
+      // the loop itself sees one pseudo-sample per half-step).
+      result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
+      result.count = y.size(0);
+      result.images = y.size(0);
       if (!warmup) {
         torch::Tensor f_cue = model->Forward(params, cue.x, train_bn).features;
         loss = loss + InvarianceTerm(f_cue, cue.y, out.features, y, num_classes,
@@ -351,10 +367,17 @@ absl::StatusOr<MethodResult> RunCbft(const FinetuneContext& ctx, Method method,
   const TrainSpec& train = ctx.spec->finetune().cbft();
   result.detail = absl::StrFormat(
       "warm-up %d epoch(s) at lr %g constant, then %d epochs from lr %g; "
-      "lambda1 %g, lambda2 %g%s%s",
+      "lambda1 %g, lambda2 %g; D_C %s; t %s on [%g, %g]%s%s%s",
       options.warmup_epochs(), train.lr(), train.epochs(), train.lr(),
       options.lambda1(), options.lambda2(),
-      options.use_barrier() ? "" : ", no barrier term",
+      options.cue_data() == CbftSpec::ALL_CUED
+          ? "every training image with its cue"
+          : "theta_C's training mix",
+      CbftSpec::PathPointDraw_Name(options.t_draw()), options.t_min(),
+      options.t_max(), options.use_barrier() ? "" : ", no barrier term",
+      options.paired_counterfactuals()
+          ? ", invariance on paired cue/cue-free copies of the same images"
+          : "",
       options.authors_variant() ? ", authors' code variant" : "");
   return result;
 }
@@ -423,6 +446,11 @@ absl::StatusOr<MethodResult> RunLpft(const FinetuneContext& ctx,
 
 }  // namespace
 
+View CueDataView(const CbftSpec& options) {
+  return options.cue_data() == CbftSpec::ALL_CUED ? View::kTrainCue
+                                                  : View::kTrainMix;
+}
+
 const char* MethodName(Method method) {
   switch (method) {
     case Method::kFtMedium:
@@ -437,6 +465,8 @@ const char* MethodName(Method method) {
       return "CBFT";
     case Method::kCbftNoBarrier:
       return "CBFT (no barrier)";
+    case Method::kCbftPaired:
+      return "CBFT, paired counterfactuals (needs a cue remover)";
     case Method::kCbftAuthors:
       return "CBFT (authors' variant)";
   }
@@ -447,6 +477,8 @@ const char* MethodSlug(Method method) {
   switch (method) {
     case Method::kCbftNoBarrier:
       return "CBFT_no_barrier";
+    case Method::kCbftPaired:
+      return "CBFT_paired";
     case Method::kCbftAuthors:
       return "CBFT_authors";
     default:
@@ -464,8 +496,27 @@ CbftSpec EffectiveCbftOptions(const Spec& spec, Method method) {
   o.set_warmup_epochs(given.warmup_epochs());
   o.set_authors_variant(given.authors_variant());
   o.set_use_barrier(given.use_barrier());
+  o.set_cue_data(given.cue_data());
+  o.set_t_draw(given.t_draw());
+  o.set_t_min(given.t_min());
+  o.set_t_max(given.t_max());
+  o.set_paired_counterfactuals(given.paired_counterfactuals());
   if (method == Method::kCbftNoBarrier) o.set_use_barrier(false);
-  if (method == Method::kCbftAuthors) o.set_authors_variant(true);
+  if (method == Method::kCbftPaired) {
+    // The cue images and their cue-free copies: every training image cued.
+    o.set_paired_counterfactuals(true);
+    o.set_cue_data(CbftSpec::ALL_CUED);
+  }
+  if (method == Method::kCbftAuthors) {
+    // As their mech_fine_tuning.py: the cue loader's own proportion (its
+    // default 1.0) and their t draw.
+    o.set_authors_variant(true);
+    o.set_paired_counterfactuals(false);
+    o.set_cue_data(CbftSpec::ALL_CUED);
+    o.set_t_draw(CbftSpec::CLIPPED_NORMAL);
+    o.set_t_min(0.25);
+    o.set_t_max(0.75);
+  }
   return o;
 }
 
@@ -558,6 +609,7 @@ absl::StatusOr<MethodResult> RunMethod(const FinetuneContext& ctx,
       return RunLpft(ctx, theta_c, cue_proportion, seed);
     case Method::kCbft:
     case Method::kCbftNoBarrier:
+    case Method::kCbftPaired:
     case Method::kCbftAuthors:
       return RunCbft(ctx, method, theta_c, cue_proportion, seed);
   }

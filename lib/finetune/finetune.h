@@ -40,19 +40,22 @@
 //  - CBFT (Eq. 4), one SGD step per batch on the sum of
 //      CE(clean batch; theta)                                 [BN kTrain]
 //    + |lambda1 - CE(cue batch; (1-t) theta + t theta_C)|     [kBatchStats]
-//    + lambda2/K sum_k ||mean f(cue_k) - mean f(nocue_k)||_2  [BN kTrain]
-//    The clean batch comes from the loop's shuffle of the hold-out (an epoch
-//    is one pass over it, as the authors' zip of the two loaders). The cue
-//    batch has the clean batch's size; its indices into the training images
-//    are drawn with replacement from (seed, step) (CueBatchIndices), and
-//    they are used twice: with cue (View::kTrainCue) for the barrier and
-//    the invariance term, and the same images without cue (kTrainNoCue) for
-//    the invariance term (paired counterfactuals; Eq. 4 compares D_C with
-//    the clean set D_NC, which need not be the same images). f = `features`
-//    of theta (global-average-pooled penultimate layer); K = classes present
-//    in the cue batch; t ~ U[0,1) per step. Forward passes of theta run in
-//    kTrain mode as PyTorch's net.train() would: running statistics see the
-//    clean, cued and uncued batches in that order.
+//    + lambda2/K sum_k ||mean f(cue batch, class k)
+//                         - mean f(clean batch, class k)||_2  [BN kTrain]
+//    The clean batch is D_NC: the loop's shuffle of the clean hold-out (an
+//    epoch is one pass over it, as the authors' zip of the two loaders).
+//    The cue batch is D_C (cbft_options.cue_data: theta_C's training mix
+//    at c by default, or every training image with its cue), of *other*
+//    images: the clean batch's size, indices drawn with replacement from
+//    (seed, step) (CueBatchIndices). f = `features` of theta (global-
+//    average-pooled penultimate layer), the clean batch's from the same
+//    forward pass as its CE. K = the number of classes of the task (the
+//    paper's K-class problem); the sum runs over the classes with a
+//    centroid in both batches. t per step from cbft_options (t_draw on
+//    [t_min, t_max]; default the authors' 0.5 + 0.5 clip(N(0,1), -1/2, 1/2),
+//    i.e. in [0.25, 0.75]). Forward passes of theta run in kTrain mode as
+//    PyTorch's net.train() would: running statistics see the clean and then
+//    the cue batch.
 //    Warm-up: a separate cached run (role "finetune/<slug>/warmup") of
 //    warmup_epochs epochs without the invariance term, at spec cbft.lr
 //    CONSTANT (the paper gives no warm-up lr), batch size, momentum and
@@ -62,21 +65,26 @@
 //    different streams.
 //  - kCbft uses spec.finetune().cbft_options() as given; kCbftNoBarrier
 //    forces use_barrier = false (clean CE + invariance; its warm-up is plain
-//    clean fine-tuning); kCbftAuthors forces authors_variant = true.
+//    clean fine-tuning); kCbftPaired (ablation "CBFT, paired counterfactuals
+//    (needs a cue remover)") compares each cue image of the batch with the
+//    same image without its cue (kTrainCue vs kTrainNoCue of one index set)
+//    instead of D_C with D_NC; kCbftAuthors forces authors_variant = true.
 //  - The authors' variant follows their mech_fine_tuning.py: per batch two
 //    SGD steps with one shared momentum buffer: first on the barrier term
 //    alone (no clean CE), then on CE(clean batch) + the invariance term in
 //    InvarianceForm::kAuthors (unit-normalised class means, squared
 //    distance, divided by the number of classes K), comparing the features
 //    of the clean batch with those of the cue batch (different images); the
-//    cue batch comes from theta_C's own training mix at proportion c
-//    (View::kTrainMix), as their cue loader; t = 0.5 + 0.5 clip(N(0,1),
-//    -0.5, 0.5) per batch. Implemented within the shared loop by running it
-//    over 2 S pseudo-samples of batch 1 per epoch (S = batches of the clean
-//    data); step 2j is batch j's barrier step and 2j+1 its CE + invariance
-//    step, so checkpoints and resumption stay exact; the lr schedule is
-//    evaluated per half-step (the second half-step of a batch gets the
-//    marginally later cosine value). Not followed from their code: the
+//    cue batch comes from every training image with its cue (View::
+//    kTrainCue: their cue loader's own `--cue_proportion`, default 1.0, not
+//    theta_C's mix); t = 0.5 + 0.5 clip(N(0,1), -0.5, 0.5) per batch. Its
+//    progress line counts the clean images and their accuracy (the loop
+//    itself sees 2 pseudo-samples per batch). Implemented within the shared
+//    loop by running it over 2 S pseudo-samples of batch 1 per epoch (S =
+//    batches of the clean data); step 2j is batch j's barrier step and 2j+1 its
+//    CE + invariance step, so checkpoints and resumption stay exact; the lr
+//    schedule is evaluated per half-step (the second half-step of a batch gets
+//    the marginally later cosine value). Not followed from their code: the
 //    warm-up and the lr schedule come from the spec as for kCbft (their CBFT
 //    loop never steps its scheduler, i.e. runs at a constant 0.01, and has
 //    no warm-up). With use_barrier = false it is one step per batch.
@@ -121,20 +129,25 @@ enum class Method {
   kLpft,
   kCbft,
   kCbftNoBarrier,
+  kCbftPaired,
   kCbftAuthors,
 };
 
-inline constexpr std::array<Method, 7> kAllMethods = {
-    Method::kFtMedium,   Method::kFtSmall, Method::kLlr,
-    Method::kLpft,       Method::kCbft,    Method::kCbftNoBarrier,
-    Method::kCbftAuthors};
+inline constexpr std::array<Method, 8> kAllMethods = {
+    Method::kFtMedium,   Method::kFtSmall,    Method::kLlr,
+    Method::kLpft,       Method::kCbft,       Method::kCbftNoBarrier,
+    Method::kCbftPaired, Method::kCbftAuthors};
 
-// "FT_M", "FT_S", "LLR", "LPFT", "CBFT", "CBFT (no barrier)",
-// "CBFT (authors' variant)".
+// "FT_M", "FT_S", "LLR", "LPFT", "CBFT", "CBFT (no barrier)", "CBFT, paired
+// counterfactuals (needs a cue remover)", "CBFT (authors' variant)".
 const char* MethodName(Method method);
 // The cache role suffix: "FT_M", "FT_S", "LLR", "LPFT", "CBFT",
-// "CBFT_no_barrier", "CBFT_authors".
+// "CBFT_no_barrier", "CBFT_paired", "CBFT_authors".
 const char* MethodSlug(Method method);
+
+// The view D_C is drawn from: kTrainMix (theta_C's mix at its c) or
+// kTrainCue (every training image cued), per options.cue_data().
+View CueDataView(const CbftSpec& options);
 
 struct MethodResult {
   // The final stage's model (its hash and from_cache); train_seconds is the

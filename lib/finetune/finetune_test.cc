@@ -236,7 +236,9 @@ TEST_F(FinetuneTest, CbftWithoutWarmupIsOneRunWithThetaCAsOnlyParent) {
       JoinPath(cache.dir(), "models/" + r.model.hash + ".key.txt"));
   ASSERT_TRUE(key_text.ok());
   EXPECT_THAT(*key_text, HasSubstr("warmup_epochs: 0"));
-  EXPECT_THAT(*key_text, HasSubstr("trC"));
+  // Eq. 4: the clean hold-out D_NC and D_C = theta_C's training mix.
+  EXPECT_THAT(*key_text, HasSubstr("holdout+train_mix"));
+  EXPECT_THAT(*key_text, HasSubstr("cue_data: THETA_C_MIX"));
 }
 
 TEST_F(FinetuneTest, EffectiveCbftOptions) {
@@ -246,8 +248,22 @@ TEST_F(FinetuneTest, EffectiveCbftOptions) {
   EXPECT_TRUE(paper.has_lambda1());  // Explicit, for the key text.
   EXPECT_FALSE(
       EffectiveCbftOptions(*spec_, Method::kCbftNoBarrier).use_barrier());
-  EXPECT_TRUE(
-      EffectiveCbftOptions(*spec_, Method::kCbftAuthors).authors_variant());
+  EXPECT_EQ(paper.cue_data(), CbftSpec::THETA_C_MIX);
+  EXPECT_FALSE(paper.paired_counterfactuals());
+  EXPECT_EQ(CueDataView(paper), View::kTrainMix);
+  const CbftSpec authors = EffectiveCbftOptions(*spec_, Method::kCbftAuthors);
+  EXPECT_TRUE(authors.authors_variant());
+  // Their cue loader's own proportion (1.0), whatever the spec says.
+  EXPECT_EQ(CueDataView(authors), View::kTrainCue);
+  EXPECT_EQ(authors.t_draw(), CbftSpec::CLIPPED_NORMAL);
+  EXPECT_EQ(authors.t_min(), 0.25);
+  EXPECT_EQ(authors.t_max(), 0.75);
+  const CbftSpec paired = EffectiveCbftOptions(*spec_, Method::kCbftPaired);
+  EXPECT_TRUE(paired.paired_counterfactuals());
+  EXPECT_TRUE(paired.use_barrier());
+  EXPECT_EQ(CueDataView(paired), View::kTrainCue);
+  // The ablation's name says what it needs.
+  EXPECT_THAT(MethodName(Method::kCbftPaired), HasSubstr("cue remover"));
 }
 
 TEST_F(FinetuneTest, HoldoutSplitTakesTheLastFractionOfEachClass) {

@@ -190,6 +190,23 @@ absl::StatusOr<Spec> LoadSpec(const std::string& path) {
   return ParseSpecText(*text, path);
 }
 
+absl::Status RequireClaims(const Spec& spec) {
+  std::vector<std::string> missing;
+  const google::protobuf::Descriptor* d = ClaimsSpec::descriptor();
+  const google::protobuf::Reflection* r = spec.claims().GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    if (!r->HasField(spec.claims(), d->field(i))) {
+      missing.push_back(absl::StrCat("claims.", d->field(i)->name()));
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("spec \"", spec.name(), "\" lacks claim thresholds (",
+                   absl::StrJoin(missing, ", "),
+                   "): every tier states its own, each with its source (see "
+                   "specs/quick/fashion_box.textproto)"));
+}
+
 std::string CanonicalText(const Message& message) {
   TextFormat::Printer printer;
   printer.SetSingleLineMode(true);

@@ -21,6 +21,11 @@ absl::StatusOr<Spec> ParseSpecText(const std::string& text,
 // Reads, parses and validates a spec file.
 absl::StatusOr<Spec> LoadSpec(const std::string& path);
 
+// The spec's claim thresholds (spec.proto ClaimsSpec): an error naming the
+// spec and every missing field when `claims` or any of its fields is not
+// set. Thresholds belong to a tier and cite their source; none defaults.
+absl::Status RequireClaims(const Spec& spec);
+
 // The canonical text of a message: every set field, in field-number order,
 // on one line. Cache keys are derived from it.
 std::string CanonicalText(const google::protobuf::Message& message);

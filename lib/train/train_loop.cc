@@ -75,12 +75,13 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
   const Clock::time_point start = Clock::now();
   Clock::time_point last_print = start;
   int64_t images_done = 0;
-  const int64_t images_todo =
-      (train.epochs() - state->epochs_done) * steps_per_epoch * batch;
+  const int64_t steps_todo =
+      (train.epochs() - state->epochs_done) * steps_per_epoch;
+  int64_t steps_done = 0;
   for (int epoch = state->epochs_done; epoch < train.epochs(); ++epoch) {
     torch::Tensor order = EpochPermutation(config.shuffle_seed, epoch, n);
     double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0;
+    int64_t correct = 0, counted = 0, seen = 0;
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       const int64_t step = epoch * steps_per_epoch + s;
       const int64_t end = (s == steps_per_epoch - 1) ? n : (s + 1) * batch;
@@ -100,19 +101,24 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
       sgd.Step(params, lr);
       loss_sum += loss * indices.size(0);
       correct += result.correct;
+      counted += result.count;
       seen += indices.size(0);
-      images_done += indices.size(0);
+      images_done += result.images >= 0 ? result.images : indices.size(0);
+      ++steps_done;
       const bool epoch_end = s == steps_per_epoch - 1;
       if (config.progress && (epoch_end || Seconds(last_print) > 5.0)) {
         last_print = Clock::now();
-        const double rate = images_done / std::max(Seconds(start), 1e-9);
-        const double eta = (images_todo - images_done) / std::max(rate, 1e-9);
+        const double elapsed = std::max(Seconds(start), 1e-9);
+        const double rate = images_done / elapsed;
+        const double eta = (steps_todo - steps_done) * elapsed / steps_done;
         std::cerr << absl::StrFormat(
-            "[%s] epoch %d/%d step %d/%d loss %.4f acc %.1f%% %.0f img/s "
+            "[%s] epoch %d/%d step %d/%d loss %.4f acc %s %.0f img/s "
             "ETA %.0fs\n",
             config.label, epoch + 1, train.epochs(), s + 1, steps_per_epoch,
-            loss_sum / seen, seen > 0 ? 100.0 * correct / seen : 0.0, rate,
-            std::max(eta, 0.0));
+            loss_sum / seen,
+            counted > 0 ? absl::StrFormat("%.1f%%", 100.0 * correct / counted)
+                        : "n/a",
+            rate, std::max(eta, 0.0));
       }
     }
     state->epochs_done = epoch + 1;

@@ -25,8 +25,9 @@ namespace mmc {
 
 struct StepResult {
   torch::Tensor loss;   // Scalar to minimise.
-  int64_t correct = 0;  // For progress output only.
-  int64_t count = 0;
+  int64_t correct = 0;  // For progress output only: correct of `count`
+  int64_t count = 0;    // predictions (count 0: no accuracy shown).
+  int64_t images = -1;  // Images processed, for img/s; -1: the batch size.
 };
 
 // Loss of the batch with sample indices `indices` (int64 [B]) at global step
