@@ -224,6 +224,13 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
       "counterfactual behaviour, while large ones break linear connectivity "
       "and become invariant to the cue. ";
   md += ClaimsSourceMarkdown(spec);
+  absl::StrAppendFormat(
+      &md,
+      "The small-LR claim bounds the barrier by %g nats, not by the tier's "
+      "\"connected\" (%s): it claims theta_FT stays in theta_C's basin, a "
+      "stronger statement than connectivity (QUICK_TIER.md's prototype "
+      "measured B = 0.000 there), so the spec sets a stricter bound for it.\n",
+      spec.claims().small_lr_max_barrier(), ConnectedThreshold(spec.claims()));
 
   md += "\n## Models\n\nAccuracy (%) of theta_C and each theta_FT.\n\n";
   MarkdownTable models(

@@ -22,13 +22,6 @@ EvalSets::EvalSets(const CueDataset& dataset, const EvalSpec& eval,
   add("trNC", View::kTrainNoCue, eval.train_view_size());
 }
 
-const Batch& EvalSets::Get(const std::string& name) const {
-  for (const auto& [n, b] : sets_) {
-    if (n == name) return b;
-  }
-  return sets_.front().second;
-}
-
 std::vector<SetMetrics> EvalSets::EvaluateAll(const Model& model,
                                               const ParamMap& params) const {
   std::vector<SetMetrics> out;

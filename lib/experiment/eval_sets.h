@@ -31,7 +31,6 @@ class EvalSets {
   const std::vector<std::pair<std::string, Batch>>& sets() const {
     return sets_;
   }
-  const Batch& Get(const std::string& name) const;
 
   // Accuracy and loss of `params` (kEval) on every set.
   std::vector<SetMetrics> EvaluateAll(const Model& model,

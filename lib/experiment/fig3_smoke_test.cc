@@ -1,6 +1,10 @@
 // Regression check: the Fig. 3 pipeline on the smoke spec (real
 // Fashion-MNIST, a tenth of the data, one cue proportion, five points per
 // path) against testdata/fig3_smoke.json, with SmokeTolerances().
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/smoke_golden.h"
@@ -18,6 +22,48 @@ TEST(Fig3SmokeTest, MatchesGolden) {
   EXPECT_EQ(results->paths_size(), 8);
   for (const PathResult& p : results->paths()) {
     EXPECT_EQ(p.points_size(), 5) << p.path();
+  }
+  // Exact invariants (no golden): every path of a pair runs between the same
+  // two models, each evaluated after a BN reset on the same data, so the
+  // t = 0 and t = 1 evaluations coincide; the permuted path's t = 0 is a
+  // permutation of theta_a (the same function up to float summation order).
+  for (const char* pair : {kMainPair, kControlPair}) {
+    const double c = pair == std::string(kMainPair) ? 0.8 : 0.0;
+    const PathResult* linear = FindPath(*results, pair, kLinear, c);
+    ASSERT_NE(linear, nullptr) << pair;
+    for (const char* kind : {kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
+      const PathResult* other = FindPath(*results, pair, kind, c);
+      ASSERT_NE(other, nullptr) << pair << " " << kind;
+      for (int end : {0, 4}) {
+        const PathPoint& a = linear->points(end);
+        const PathPoint& b = other->points(end);
+        ASSERT_EQ(a.metrics_size(), b.metrics_size());
+        for (int s = 0; s < a.metrics_size(); ++s) {
+          const std::string where = absl::StrCat(pair, " ", kind, " t=", end,
+                                                 " ", a.metrics(s).set());
+          if (end == 0 && kind == std::string(kLinearPermuted)) {
+            EXPECT_NEAR(a.metrics(s).loss(), b.metrics(s).loss(), 1e-4)
+                << where;
+            EXPECT_NEAR(a.metrics(s).accuracy(), b.metrics(s).accuracy(), 0.4)
+                << where;  // At most two of 500 predictions flip.
+          } else {
+            EXPECT_EQ(a.metrics(s).loss(), b.metrics(s).loss()) << where;
+            EXPECT_EQ(a.metrics(s).accuracy(), b.metrics(s).accuracy())
+                << where;
+          }
+        }
+      }
+    }
+  }
+  // The smoke data still carry the science: theta_NC's RI near or below
+  // chance (10%: RI's image is of another class), theta_C reads the cue.
+  for (const ModelResult& m : results->endpoints()) {
+    std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
+    if (m.name() == "theta_NC") EXPECT_LE(AccuracyOf(metrics, "RI"), 15.0);
+    if (m.name() == "theta_C") {
+      EXPECT_GE(AccuracyOf(metrics, "C"), 97.0);
+      EXPECT_LE(AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "NC") - 10);
+    }
   }
   for (const std::string& difference : CheckGolden("fig3_smoke", *results)) {
     ADD_FAILURE() << difference;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
@@ -18,8 +19,18 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
   ASSIGN_OR_RETURN(setup->spec, LoadSpec("specs/smoke/fashion_box.textproto"));
   RETURN_IF_ERROR(RequireClaims(setup->spec));
   // One thread (the smoke spec's), so the numbers do not depend on how
-  // many cores the test sandbox sees.
-  torch::set_num_threads(setup->spec.threads());
+  // many cores the test sandbox sees. MMC_SMOKE_THREADS overrides it, to
+  // measure how far other kernels move the numbers (the golden tolerances,
+  // smoke_golden.h).
+  int threads = setup->spec.threads();
+  if (const char* env = std::getenv("MMC_SMOKE_THREADS"); env != nullptr) {
+    if (!absl::SimpleAtoi(env, &threads) || threads < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "MMC_SMOKE_THREADS must be a positive integer, got '", env, "'"));
+    }
+    setup->spec.set_threads(threads);
+  }
+  torch::set_num_threads(threads);
   ASSIGN_OR_RETURN(setup->dataset, CueDataset::Load(setup->spec.dataset(), ""));
   ASSIGN_OR_RETURN(setup->model, Model::Create(setup->spec.model(),
                                                setup->dataset->shape()[0],

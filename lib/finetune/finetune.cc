@@ -349,6 +349,14 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
 absl::StatusOr<MethodResult> RunCbft(const FinetuneContext& ctx, Method method,
                                      const TrainedModel& theta_c, double c,
                                      int64_t seed) {
+  const CbftSpec& given = ctx.spec->finetune().cbft_options();
+  if (given.authors_variant() || given.paired_counterfactuals() ||
+      !given.use_barrier()) {
+    return absl::InvalidArgumentError(
+        "finetune.cbft_options: authors_variant, paired_counterfactuals and "
+        "use_barrier select CBFT's ablations, which run as their own Table 3 "
+        "rows; leave them unset so the row named CBFT stays Eq. 4");
+  }
   const CbftSpec options = EffectiveCbftOptions(*ctx.spec, method);
   MethodResult result;
   TrainedModel start = theta_c;

@@ -12,10 +12,12 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/data/synthetic_sources.h"
 #include "lib/experiment/endpoints.h"
+#include "lib/finetune/cbft_loss.h"
 #include "lib/models/param_map.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
@@ -239,6 +241,56 @@ TEST_F(FinetuneTest, CbftWithoutWarmupIsOneRunWithThetaCAsOnlyParent) {
   // Eq. 4: the clean hold-out D_NC and D_C = theta_C's training mix.
   EXPECT_THAT(*key_text, HasSubstr("holdout+train_mix"));
   EXPECT_THAT(*key_text, HasSubstr("cue_data: THETA_C_MIX"));
+}
+
+// Eq. 4's invariance term, behaviourally and without a golden: CBFT with the
+// term pulls the class centroids of D_C and D_NC together compared with the
+// same run without it (lambda2 = 0). A sign flip of the term pushes them
+// apart and fails this.
+TEST_F(FinetuneTest, CbftInvarianceTermPullsCueAndCleanCentroidsTogether) {
+  auto centroid_distance = [&](const ParamMap& params) {
+    const CueDataset& data = **dataset_;
+    torch::NoGradGuard no_grad;
+    Batch cue = data.Materialize(View::kTrainMix, 0, 0.8);
+    Batch clean = data.Materialize(View::kHoldout, 0);
+    ForwardOptions train_bn;
+    train_bn.bn = BnMode::kBatchStats;
+    torch::Tensor f_cue = model_->Forward(params, cue.x, train_bn).features;
+    torch::Tensor f_clean = model_->Forward(params, clean.x, train_bn).features;
+    return InvarianceTerm(f_cue, cue.y, f_clean, clean.y, 10, 1.0,
+                          InvarianceForm::kPaper)
+        .item<double>();
+  };
+  auto run = [&](double lambda2) {
+    Spec spec = *spec_;
+    FinetuneSpec* ft = spec.mutable_finetune();
+    ft->mutable_cbft()->set_epochs(4);
+    ft->mutable_cbft()->set_lr(0.02);
+    ft->mutable_cbft_options()->set_warmup_epochs(0);
+    ft->mutable_cbft_options()->set_lambda2(lambda2);
+    RunCache cache(TestTmpPath(absl::StrCat("invariance_", lambda2)));
+    return Run(&cache, Method::kCbft, &spec);
+  };
+  const double with_term = centroid_distance(run(20.0).model.params);
+  const double without = centroid_distance(run(0.0).model.params);
+  EXPECT_LT(with_term, 0.8 * without)
+      << "with the invariance term " << with_term << ", without " << without
+      << ", theta_C " << centroid_distance(theta_c_->params);
+}
+
+TEST_F(FinetuneTest, SpecCannotTurnTheCbftRowIntoAnAblation) {
+  for (int field = 0; field < 3; ++field) {
+    Spec spec = *spec_;
+    CbftSpec* o = spec.mutable_finetune()->mutable_cbft_options();
+    if (field == 0) o->set_authors_variant(true);
+    if (field == 1) o->set_paired_counterfactuals(true);
+    if (field == 2) o->set_use_barrier(false);
+    RunCache cache(TestTmpPath(absl::StrCat("ablation_in_spec_", field)));
+    auto r =
+        RunMethod(Context(&cache, &spec), Method::kCbft, *theta_c_, 0.8, 0);
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("own Table 3"));
+  }
 }
 
 TEST_F(FinetuneTest, EffectiveCbftOptions) {

@@ -1,7 +1,8 @@
 // Tests for lib/paths/bn_reset.h, path.h and quadratic.h: BN reset equals
-// the data's statistics; path endpoints equal the models; interpolation
-// and Bezier values; barrier metrics on known curves; the quadratic loss
-// trains only the midpoint and reaches the endpoints at t = 0, 1.
+// the data's statistics; path endpoints equal the models and are evaluated
+// after their own BN reset; interpolation and Bezier values; barrier
+// metrics on known curves; MidpointInit; the quadratic loss trains only the
+// midpoint at a deterministic, uniform t.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -120,6 +121,110 @@ TEST(PathTest, EvaluationResetsBnAndLeavesEndpointsAlone) {
   // the same loss to 1e-5 and at most one of 40 predictions different.
   EXPECT_NEAR(points[0].sets[0].second.first, m.accuracy, 2.5 + 1e-9);
   EXPECT_NEAR(points[0].sets[0].second.second, m.loss, 1e-5);
+  // The same at t = 1 with theta_b.
+  ParamMap reset_b = CloneParams(path.b);
+  ResetBatchNorm(*model, set.x, 20, EvalSpec::CUMULATIVE, &reset_b);
+  const Metrics mb = Evaluate(*model, reset_b, set, 20);
+  EXPECT_NEAR(points[2].sets[0].second.first, mb.accuracy, 2.5 + 1e-9);
+  EXPECT_NEAR(points[2].sets[0].second.second, mb.loss, 1e-5);
+  // And not theta_b under its own (initial) running statistics: the reset is
+  // what the endpoints are evaluated with.
+  const Metrics own = Evaluate(*model, path.b, set, 20);
+  EXPECT_GT(std::abs(points[2].sets[0].second.second - own.loss), 1e-3);
+}
+
+TEST(BarrierTest, KnownCurves) {
+  const std::vector<double> ts = {0.0, 0.25, 0.5, 0.75, 1.0};
+  // Losses on the chord and flat accuracies: no barrier, no dip.
+  BarrierMetrics chord =
+      ComputeBarrier(ts, {90, 90, 90, 90, 90}, {0.2, 0.3, 0.4, 0.5, 0.6});
+  EXPECT_NEAR(chord.loss_barrier, 0.0, 1e-12);
+  EXPECT_NEAR(chord.accuracy_dip, 0.0, 1e-12);
+  // 1.5 nats above the chord (0.4) at t = 0.5; accuracy 40 below the lower
+  // endpoint's 90: dip 50.
+  BarrierMetrics bump =
+      ComputeBarrier(ts, {95, 80, 40, 70, 90}, {0.2, 0.8, 1.9, 0.9, 0.6});
+  EXPECT_NEAR(bump.loss_barrier, 1.5, 1e-12);
+  EXPECT_NEAR(bump.accuracy_dip, 50.0, 1e-12);
+  // The maximum, not the midpoint: 0.7 above the chord at t = 0.25.
+  BarrierMetrics early =
+      ComputeBarrier(ts, {90, 90, 90, 90, 90}, {0.0, 0.7, 0.3, 0.2, 0.0});
+  EXPECT_NEAR(early.loss_barrier, 0.7, 1e-12);
+  // A path below its chord: the endpoints are on it, so the barrier is 0,
+  // and accuracies above the endpoints give no dip.
+  BarrierMetrics below =
+      ComputeBarrier(ts, {90, 95, 95, 95, 90}, {1.0, 0.5, 0.5, 0.5, 1.0});
+  EXPECT_NEAR(below.loss_barrier, 0.0, 1e-12);
+  EXPECT_NEAR(below.accuracy_dip, 0.0, 1e-12);
+  // Uneven endpoint losses: the chord at t = 0.5 is 1.5, the loss 2.0.
+  BarrierMetrics tilted =
+      ComputeBarrier({0.0, 0.5, 1.0}, {80, 70, 90}, {1.0, 2.0, 2.0});
+  EXPECT_NEAR(tilted.loss_barrier, 0.5, 1e-12);
+  EXPECT_NEAR(tilted.accuracy_dip, 10.0, 1e-12);
+}
+
+TEST(QuadraticTest, MidpointInitIsTheAverageOfEveryEntry) {
+  auto model = Vgg();
+  ParamMap a = model->Init(1), b = model->Init(2);
+  ParamMap mid = MidpointInit(a, b);
+  ASSERT_EQ(mid.size(), a.size());
+  for (const auto& [name, t] : a) {
+    ASSERT_TRUE(mid.count(name)) << name;
+    EXPECT_TRUE(
+        torch::allclose(mid.at(name), 0.5 * (t + b.at(name)), 1e-6, 1e-7))
+        << name;
+  }
+}
+
+TEST(QuadraticTest, LossTrainsOnlyTheMidpointAndTIsUniform) {
+  auto model = Vgg();
+  ParamMap a = model->Init(1), b = model->Init(2);
+  ParamMap mid = MidpointInit(a, b);
+  torch::manual_seed(4);
+  auto data = std::make_shared<Batch>(
+      Batch{torch::randn({16, 1, 28, 28}), torch::randint(0, 10, {16})});
+  for (auto& [name, t] : mid) {
+    if (!IsBuffer(name)) t.requires_grad_(true);
+  }
+  ParamMap a_before = CloneParams(a), b_before = CloneParams(b);
+  LossFn loss = QuadraticMidpointLoss(*model, a, b, data, 7);
+  StepResult r = loss(mid, torch::arange(16), 0);
+  ASSERT_TRUE(std::isfinite(r.loss.item<double>()));
+  r.loss.backward();
+  int with_grad = 0;
+  for (const auto& [name, t] : mid) {
+    if (IsBuffer(name)) continue;
+    ASSERT_TRUE(t.grad().defined()) << name;
+    with_grad += t.grad().abs().sum().item<double>() > 0;
+  }
+  EXPECT_GT(with_grad, 0);
+  // The endpoints are frozen: unchanged and without gradients.
+  EXPECT_TRUE(ParamsEqual(a, a_before));
+  EXPECT_TRUE(ParamsEqual(b, b_before));
+  // The loss is CE of the model at theta(t) with t = PathSampleT(7, 0).
+  const double t = PathSampleT(7, 0);
+  Path path{a, b, CloneParams(mid)};
+  ForwardOptions batch_stats;  // theta(t)'s running statistics are unused.
+  batch_stats.bn = BnMode::kBatchStats;
+  const torch::Tensor logits =
+      model->Forward(path.At(t), data->x, batch_stats).logits;
+  EXPECT_NEAR(r.loss.item<double>(),
+              torch::cross_entropy_loss(logits, data->y).item<double>(), 1e-5);
+  // t draws: deterministic per (seed, step), in [0, 1), uniform (mean
+  // 0.5 within 5 sigma over 10,000 draws), and seed-dependent.
+  EXPECT_EQ(PathSampleT(7, 3), PathSampleT(7, 3));
+  EXPECT_NE(PathSampleT(7, 3), PathSampleT(8, 3));
+  double sum = 0.0;
+  int below_tenth = 0;
+  for (int s = 0; s < 10000; ++s) {
+    const double u = PathSampleT(7, s);
+    ASSERT_GE(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    sum += u;
+    below_tenth += u < 0.1;
+  }
+  EXPECT_NEAR(sum / 10000, 0.5, 5 * std::sqrt(1.0 / 12 / 10000));
+  EXPECT_NEAR(below_tenth / 10000.0, 0.1, 5 * std::sqrt(0.09 / 10000));
 }
 
 TEST(PathTest, StackedResetEqualsOneNetworkAtATime) {

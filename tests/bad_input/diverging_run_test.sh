@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad-input catalogue: a diverging run (absurd learning rate) stops with the
 # epoch and step where the loss stopped being finite, exits non-zero, and
-# writes nothing into the cache.
+# writes nothing: no model in the cache, no partial checkpoint, no report.
 set -uo pipefail
 TRAIN="$TEST_SRCDIR/mmc_lens/tasks/train"
 W="$TEST_TMPDIR"
@@ -13,5 +13,11 @@ echo "$out" | grep -qE "at epoch [0-9]+ of [0-9]+, step [0-9]+ of [0-9]+" ||
   { echo "message does not say where: $out"; exit 1; }
 if ls "$W"/cache/models/* >/dev/null 2>&1; then
   echo "a diverged model was cached"; ls -l "$W"/cache/models; exit 1
+fi
+if ls "$W"/cache/partial/* >/dev/null 2>&1; then
+  echo "a diverged run left a partial checkpoint"; ls -l "$W"/cache/partial; exit 1
+fi
+if ls "$W"/out/* >/dev/null 2>&1; then
+  echo "a diverged run wrote a report"; ls -l "$W"/out; exit 1
 fi
 echo "PASS: $(echo "$out" | grep -E "at epoch" | head -1)"
