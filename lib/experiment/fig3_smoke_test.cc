@@ -6,8 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/experiment/endpoints.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/smoke_golden.h"
+#include "lib/paths/bn_reset.h"
+#include "lib/train/evaluate.h"
 
 namespace mmc {
 namespace {
@@ -63,6 +66,37 @@ TEST(Fig3SmokeTest, MatchesGolden) {
     if (m.name() == "theta_C") {
       EXPECT_GE(AccuracyOf(metrics, "C"), 97.0);
       EXPECT_LE(AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "NC") - 10);
+    }
+  }
+  // The path's t = 0 is theta_C after a BatchNorm reset on theta_C's own
+  // training mix (eval.bn_reset_data TRAIN_MIX at c), not on cued or clean
+  // images: recompute it by hand and compare on every set.
+  {
+    const SmokeSetup& s = **setup;
+    ASSERT_EQ(s.spec.eval().bn_reset_data(), EvalSpec::TRAIN_MIX);
+    auto theta_c = TrainEndpoint(s.spec, *s.model, *s.dataset, 0.8,
+                                 s.spec.seeds(0), s.cache.get(), torch::kCPU,
+                                 /*progress=*/false);
+    ASSERT_TRUE(theta_c.ok()) << theta_c.status();
+    ASSERT_TRUE(theta_c->from_cache);
+    ParamMap reset = CloneParams(theta_c->params);
+    ResetBatchNorm(
+        *s.model,
+        s.dataset
+            ->Materialize(View::kTrainMix, s.spec.eval().bn_reset_size(), 0.8)
+            .x,
+        s.spec.eval().batch_size(), s.spec.eval().bn_reset_mode(), &reset);
+    const PathPoint& t0 =
+        FindPath(*results, kMainPair, kLinear, 0.8)->points(0);
+    for (const auto& [name, batch] : s.sets->sets()) {
+      const Metrics m =
+          Evaluate(*s.model, reset, batch, s.spec.eval().batch_size());
+      for (const SetMetrics& got : t0.metrics()) {
+        if (got.set() != name) continue;
+        // EvaluatePath folds BN into the convs: float rounding only.
+        EXPECT_NEAR(got.loss(), m.loss, 1e-4) << name;
+        EXPECT_NEAR(got.accuracy(), m.accuracy, 0.4) << name;
+      }
     }
   }
   for (const std::string& difference : CheckGolden("fig3_smoke", *results)) {

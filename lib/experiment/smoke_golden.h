@@ -31,8 +31,18 @@ struct SmokeSetup {
 absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup();
 
 // Tolerances of the smoke goldens: accuracies 3 points, losses and barriers
-// 0.1 nats, accuracy dips 5 points (same machine kind: the numbers are
-// bit-reproducible; the slack covers other CPUs' kernels).
+// 0.1 nats, accuracy dips 5 points. On this machine kind with the pinned
+// kernels (.bazelrc: OPENBLAS_CORETYPE, the smoke spec's 1 thread) the
+// numbers are bit-reproducible. They do NOT hold across kernels: measured
+// (issue 14) with MMC_SMOKE_THREADS=2 and/or oneDNN capped at AVX2
+// (DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA), the smoke runs, which train from
+// scratch for 2 epochs on a tenth of the data, amplify float rounding into
+// differences of up to 4 points in the endpoints' accuracies, 13 points in
+// Table 3 cells, 0.33 nats in barriers and 83 nats in LPFT's RI loss (its
+// lr-30 head). No tolerance is both wider than that and tighter than the
+// claim thresholds; the fix is two layers (a training golden on the pinned
+// kernels, evaluation goldens from checked-in weights with tight
+// tolerances), not wider numbers here.
 GoldenTolerances SmokeTolerances();
 
 // Compares `actual` with testdata/<name>.json, or rewrites that file when

@@ -273,7 +273,9 @@ TEST_F(FinetuneTest, CbftInvarianceTermPullsCueAndCleanCentroidsTogether) {
   };
   const double with_term = centroid_distance(run(20.0).model.params);
   const double without = centroid_distance(run(0.0).model.params);
-  EXPECT_LT(with_term, 0.8 * without)
+  // Measured here: 0.007 with the term, 1.11 without (theta_C 1.49); with
+  // the sign flipped, 0.71. A tenth leaves either side a wide margin.
+  EXPECT_LT(with_term, 0.1 * without)
       << "with the invariance term " << with_term << ", without " << without
       << ", theta_C " << centroid_distance(theta_c_->params);
 }
