@@ -62,7 +62,9 @@ TEST(Fig3SmokeTest, MatchesGolden) {
   // chance (10%: RI's image is of another class), theta_C reads the cue.
   for (const ModelResult& m : results->endpoints()) {
     std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
-    if (m.name() == "theta_NC") EXPECT_LE(AccuracyOf(metrics, "RI"), 15.0);
+    if (m.name() == "theta_NC") {
+      EXPECT_LE(AccuracyOf(metrics, "RI"), 15.0);
+    }
     if (m.name() == "theta_C") {
       EXPECT_GE(AccuracyOf(metrics, "C"), 97.0);
       EXPECT_LE(AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "NC") - 10);
