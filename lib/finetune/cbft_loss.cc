@@ -81,8 +81,13 @@ double UniformPathPoint(uint64_t seed, int64_t step) {
 }
 
 double AuthorsPathPoint(uint64_t seed, int64_t step) {
-  CbftSpec authors;  // The defaults: CLIPPED_NORMAL on [0.25, 0.75].
-  return DrawPathPoint(authors, seed, step);
+  // Their formula, written out (DrawPathPoint's defaults must equal it;
+  // cbft_loss_test checks that).
+  const double u1 = 1.0 - UniformPathPoint(seed, step);
+  const double u2 = UnitInterval(
+      CounterHash(seed, kPathPointStream2, static_cast<uint64_t>(step)));
+  const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return 0.5 + 0.5 * std::clamp(z, -0.5, 0.5);
 }
 
 double DrawPathPoint(const CbftSpec& options, uint64_t seed, int64_t step) {
