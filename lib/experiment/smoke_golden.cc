@@ -62,10 +62,14 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
 
 GoldenTolerances SmokeTolerances() {
   GoldenTolerances t;
-  t.by_field = {{"accuracy", 3.0},
-                {"loss", 0.1},
-                {"loss_barrier", 0.1},
-                {"accuracy_dip", 5.0}};
+  // Table 3's mean and std are accuracies (points) like `accuracy`; they
+  // were compared to 1e-9 by omission. Verdicts' `passed` is compared
+  // exactly: on the pinned kernels the numbers behind it are
+  // bit-reproducible (see smoke_golden.h for other kernels).
+  t.by_field = {{"accuracy", 3.0},     {"mean", 3.0},
+                {"std", 3.0},          {"loss", 0.1},
+                {"loss_barrier", 0.1}, {"accuracy_dip", 5.0}};
+  t.ignored.erase("passed");
   return t;
 }
 
