@@ -267,6 +267,11 @@ std::string ConnectedThreshold(const ClaimsSpec& claims) {
                          claims.connected_max_dip());
 }
 
+std::string BarrierThreshold(const ClaimsSpec& claims) {
+  return absl::StrFormat("B(trC) >= %g and dip >= %g", claims.barrier_min(),
+                         claims.barrier_min_dip());
+}
+
 bool IsConnected(const PathBarrier& b, const ClaimsSpec& claims) {
   return b.loss_barrier() <= claims.connected_max_barrier() &&
          b.accuracy_dip() <= claims.connected_max_dip();
@@ -318,8 +323,7 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results,
           true, HasBarrier(*tr_c, k),
           absl::StrFormat("B(trC) %.3f, dip %.1f", tr_c->loss_barrier(),
                           tr_c->accuracy_dip()),
-          absl::StrFormat("B(trC) >= %g and dip >= %g", k.barrier_min(),
-                          k.barrier_min_dip()));
+          BarrierThreshold(k));
     } else if (p.path() == kQuadraticCue) {
       add(absl::StrFormat(
               "quadratic path (w/ cue) connects on its own data (%s)", c),

@@ -76,7 +76,10 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results,
 // used by Fig. 3, Fig. 4 and Table 2 alike.
 bool IsConnected(const PathBarrier& barrier, const ClaimsSpec& claims);
 bool HasBarrier(const PathBarrier& barrier, const ClaimsSpec& claims);
+// The thresholds as report text: "B <= 0.15 and dip <= 3",
+// "B(trC) >= 0.5 and dip >= 15".
 std::string ConnectedThreshold(const ClaimsSpec& claims);
+std::string BarrierThreshold(const ClaimsSpec& claims);
 
 // The images of permutation matching, one definition for Fig. 3, Fig. 4 and
 // Table 2: paths.permutation_samples images (0: all) of the BatchNorm-reset

@@ -79,12 +79,12 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
                             .count());
       if (ctx.progress) {
         const PathBarrier* b = FindBarrier(*path, "trC");
+        const PathBarrier* b_plain = FindBarrier(*plain, "trC");
         std::cerr << absl::StrFormat(
             "fig4: c=%g %s: barrier on trC %.3f nats, dip %.1f after "
             "permutation; %.3f, %.1f without (%.1f s)\n",
             c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
-            FindBarrier(*plain, "trC")->loss_barrier(),
-            FindBarrier(*plain, "trC")->accuracy_dip(), path->seconds());
+            b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
       }
     }
   }
@@ -104,6 +104,15 @@ const PathResult* FindFig4Path(const Fig4Results& results, double c, double lr,
   }
   return nullptr;
 }
+
+namespace {
+
+std::string PlainPathText(const PathBarrier& b) {
+  return absl::StrFormat(" (without permutation: B %.3f, dip %.1f)",
+                         b.loss_barrier(), b.accuracy_dip());
+}
+
+}  // namespace
 
 std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
                                   const ClaimsSpec& k) {
@@ -125,11 +134,7 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
     const double ri = AccuracyOf(m, "RI");
     const PathBarrier* b = FindBarrier(*path, "trC");
     const std::string plain_text =
-        plain == nullptr
-            ? ""
-            : absl::StrFormat(" (without permutation: B %.3f, dip %.1f)",
-                              FindBarrier(*plain, "trC")->loss_barrier(),
-                              FindBarrier(*plain, "trC")->accuracy_dip());
+        plain == nullptr ? "" : PlainPathText(*FindBarrier(*plain, "trC"));
     const std::string where =
         absl::StrFormat("c=%g, %s", ft.cue_proportion(), LrLabel(ft.lr()));
     if (ft.lr() <= k.small_lr() + 1e-12) {
@@ -158,8 +163,7 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
           false, HasBarrier(*b, k),
           absl::StrFormat("B(trC) %.3f, dip %.1f%s", b->loss_barrier(),
                           b->accuracy_dip(), plain_text),
-          absl::StrFormat("B(trC) >= %g and dip >= %g (has a barrier)",
-                          k.barrier_min(), k.barrier_min_dip()));
+          BarrierThreshold(k) + " (has a barrier)");
     }
   }
   return out;

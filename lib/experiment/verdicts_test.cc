@@ -53,8 +53,8 @@ TEST(ClaimsTest, QuickTierKeepsQuickTierMdNumbers) {
 
 TEST(ClaimsTest, EveryShippedSpecStatesEveryThreshold) {
   for (const char* path :
-       {"specs/smoke/fashion_box.textproto", "specs/quick/fashion_box.textproto",
-        "specs/quick/dominoes.textproto",
+       {"specs/smoke/fashion_box.textproto",
+        "specs/quick/fashion_box.textproto", "specs/quick/dominoes.textproto",
         "specs/paper/resnet18_cifar10.textproto",
         "specs/paper/resnet18_cifar100.textproto",
         "specs/paper/resnet18_dominoes.textproto",
@@ -183,8 +183,8 @@ TEST(Fig3VerdictsTest, LinearBarrierReadsTrCAndNeedsBothNumbers) {
 
 TEST(Fig3VerdictsTest, QuadraticPathsAreJudgedOnTheirOwnData) {
   const ClaimsSpec k = QuickClaims();
-  auto run = [&](const char* kind, double b_trc, double dip_trc,
-                 double b_trnc, double dip_trnc, const std::string& claim) {
+  auto run = [&](const char* kind, double b_trc, double dip_trc, double b_trnc,
+                 double dip_trnc, const std::string& claim) {
     Fig3Results r;
     *r.add_paths() =
         Path(kind, kMainPair, 0.8, b_trc, dip_trc, b_trnc, dip_trnc);
@@ -227,9 +227,8 @@ TEST(Fig4VerdictsTest, SmallLrClaimReadsThePermutedPathOnTrC) {
   auto run = [&](double b_permuted, double b_plain, double nc, double rc) {
     Fig4Results r;
     *r.add_finetuned() = Model("theta_FT", 0.8, nc, 99, rc, 60, 0.001);
-    *r.add_paths() =
-        Path(kLinear, "theta_C-theta_FT lr=0.001", 0.8, b_plain, 0, 0, 0,
-             0.001);
+    *r.add_paths() = Path(kLinear, "theta_C-theta_FT lr=0.001", 0.8, b_plain, 0,
+                          0, 0, 0.001);
     *r.add_paths() = Path(kLinearPermuted, "theta_C-theta_FT lr=0.001", 0.8,
                           b_permuted, 0, 9, 9, 0.001);
     return Passes(Fig4Verdicts(r, k), "small-LR FT stays linearly connected");
@@ -244,8 +243,7 @@ TEST(Fig4VerdictsTest, LargeLrInvarianceAndTheReportedBarrier) {
   auto verdicts = [&](double lr, double nc, double rc, double b) {
     Fig4Results r;
     *r.add_finetuned() = Model("theta_FT", 0.8, nc, nc, rc, 3, lr);
-    *r.add_paths() =
-        Path(kLinear, "p", 0.8, 0, 0, 0, 0, lr);
+    *r.add_paths() = Path(kLinear, "p", 0.8, 0, 0, 0, 0, lr);
     *r.add_paths() = Path(kLinearPermuted, "p", 0.8, b, 20, 0, 0, lr);
     return Fig4Verdicts(r, k);
   };
@@ -260,8 +258,8 @@ TEST(Fig4VerdictsTest, LargeLrInvarianceAndTheReportedBarrier) {
   ASSERT_NE(breaks, nullptr);
   EXPECT_FALSE(breaks->asserted());
   EXPECT_TRUE(breaks->passed());
-  EXPECT_FALSE(Find(verdicts(0.1, 91, 91, 0.5 - kEps), "breaks linear")
-                   ->passed());
+  EXPECT_FALSE(
+      Find(verdicts(0.1, 91, 91, 0.5 - kEps), "breaks linear")->passed());
 }
 
 Table3Entry Entry(const std::string& method, double nc, double cc, double rc,
@@ -303,9 +301,9 @@ TEST(Table3VerdictsTest, ThresholdsAndTheRanking) {
   EXPECT_TRUE(Find(v(86, 76, 15, 50, 30), "lowest RI")->asserted());
   ClaimsSpec reported = k;
   reported.set_cbft_lowest_ri(false);
-  EXPECT_FALSE(Find(Table3Verdicts(Table3(86, 76, 15, 50, 30), reported),
-                    "lowest RI")
-                   ->asserted());
+  EXPECT_FALSE(
+      Find(Table3Verdicts(Table3(86, 76, 15, 50, 30), reported), "lowest RI")
+          ->asserted());
 }
 
 }  // namespace

@@ -277,19 +277,18 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
         if (!warmup) {
           torch::Tensor f_cue =
               model->Forward(params, cue.x, train_bn).features;
+          // Eq. 4 compares D_C with the clean batch of D_NC; the paired
+          // ablation with the same images without their cue.
+          torch::Tensor f_other = out.features;
+          torch::Tensor y_other = y;
           if (paired) {
-            // Ablation: the same images without their cue.
             Batch nocue = get(View::kTrainNoCue, cue_idx);
-            torch::Tensor f_nocue =
-                model->Forward(params, nocue.x, train_bn).features;
-            loss = loss + InvarianceTerm(f_cue, cue.y, f_nocue, nocue.y,
-                                         num_classes, lambda2,
-                                         InvarianceForm::kPaper);
-          } else {
-            loss = loss + InvarianceTerm(f_cue, cue.y, out.features, y,
-                                         num_classes, lambda2,
-                                         InvarianceForm::kPaper);
+            f_other = model->Forward(params, nocue.x, train_bn).features;
+            y_other = nocue.y;
           }
+          loss =
+              loss + InvarianceTerm(f_cue, cue.y, f_other, y_other, num_classes,
+                                    lambda2, InvarianceForm::kPaper);
         }
       }
       result.loss = loss;
