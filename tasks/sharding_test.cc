@@ -16,7 +16,7 @@ namespace mmc {
 namespace {
 
 TEST(ShardingTest, UnitsCoverEveryProportionAndSeed) {
-  auto setup = MakeSmokeSetup();
+  auto setup = MakeSmokeSetup(SmokeModels::kTrainFromScratch);
   ASSERT_TRUE(setup.ok()) << setup.status();
   Spec spec = (*setup)->spec;
   spec.clear_cue_proportions();
@@ -34,7 +34,7 @@ TEST(ShardingTest, UnitsCoverEveryProportionAndSeed) {
 }
 
 TEST(ShardingTest, ShardsThenRenderEqualsOneRun) {
-  auto sharded = MakeSmokeSetup();
+  auto sharded = MakeSmokeSetup(SmokeModels::kTrainFromScratch);
   ASSERT_TRUE(sharded.ok()) << sharded.status();
   const ExperimentContext& ctx = (*sharded)->context;
   const auto units = WorkUnits("all", (*sharded)->spec);
@@ -67,7 +67,7 @@ TEST(ShardingTest, ShardsThenRenderEqualsOneRun) {
 }
 
 TEST(ShardingTest, BadShardIsAnError) {
-  auto setup = MakeSmokeSetup();
+  auto setup = MakeSmokeSetup(SmokeModels::kTrainFromScratch);
   ASSERT_TRUE(setup.ok());
   EXPECT_FALSE(RunShard((*setup)->context, {}, 2, 2).ok());
   EXPECT_FALSE(RunShard((*setup)->context, {}, 0, 0).ok());

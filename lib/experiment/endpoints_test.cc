@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -133,6 +135,33 @@ TEST_F(EndpointsTest, CorruptedCachedModelIsRetrained) {
   EXPECT_FALSE(b.from_cache);  // Detected, not loaded, retrained.
   EXPECT_TRUE(ParamsEqual(a.params, b.params));
   EXPECT_TRUE(LoadCheckpoint(path).ok());
+}
+
+TEST_F(EndpointsTest, DisabledTrainingLoadsCachedModelsAndRefusesTheRest) {
+  TrainedModel a = Train("read_only");
+  RunCache cache(TestTmpPath("read_only"));
+  cache.set_training_enabled(false);
+  auto loaded = TrainEndpoint(spec_, *model_, *dataset_, 0.8, 0, &cache,
+                              torch::kCPU, /*progress=*/false);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->from_cache);
+  EXPECT_TRUE(ParamsEqual(a.params, loaded->params));
+  // Another cue proportion is not cached: an error naming the run, and
+  // nothing trained or written.
+  namespace fs = std::filesystem;
+  const auto files_in = [](const std::string& dir) {
+    return std::distance(fs::directory_iterator(dir), fs::directory_iterator());
+  };
+  const auto models_before = files_in(TestTmpPath("read_only/models"));
+  auto missing = TrainEndpoint(spec_, *model_, *dataset_, 0.6, 0, &cache,
+                               torch::kCPU, /*progress=*/false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("training is disabled"));
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("c=0.6"));
+  EXPECT_EQ(files_in(TestTmpPath("read_only/models")), models_before);
+  EXPECT_EQ(files_in(TestTmpPath("read_only/partial")), 0);
 }
 
 TEST_F(EndpointsTest, TwoTrainersOfOneKeyBothFinishWithSameNumbers) {

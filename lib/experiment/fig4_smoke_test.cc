@@ -1,5 +1,6 @@
-// Regression check: the Fig. 4 pipeline on the smoke spec (two learning
-// rates, five points per path) against testdata/fig4_smoke.json.
+// Regression check (evaluation layer, smoke_golden.h): the Fig. 4 pipeline
+// on the smoke spec (two learning rates, five points per path) over the
+// checked-in smoke models, against testdata/fig4_smoke.json.
 #include "gtest/gtest.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/smoke_golden.h"
@@ -8,7 +9,7 @@ namespace mmc {
 namespace {
 
 TEST(Fig4SmokeTest, MatchesGolden) {
-  auto setup = MakeSmokeSetup();
+  auto setup = MakeSmokeSetup(SmokeModels::kCheckedIn);
   ASSERT_TRUE(setup.ok()) << setup.status();
   auto results = RunFig4((*setup)->context);
   ASSERT_TRUE(results.ok()) << results.status();
@@ -37,7 +38,8 @@ TEST(Fig4SmokeTest, MatchesGolden) {
           << a.metrics(s).set();
     }
   }
-  for (const std::string& difference : CheckGolden("fig4_smoke", *results)) {
+  for (const std::string& difference :
+       CheckGolden("fig4_smoke", *results, EvaluationTolerances())) {
     ADD_FAILURE() << difference;
   }
 }

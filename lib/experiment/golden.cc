@@ -75,7 +75,11 @@ void Compare(const Message& a, const Message& g, const std::string& path,
           const double y = f->is_repeated() ? rg->GetRepeatedDouble(g, f, k)
                                             : rg->GetDouble(g, f);
           auto it = tol.by_field.find(f->name());
-          const double limit = it == tol.by_field.end() ? 1e-9 : it->second;
+          double limit = it == tol.by_field.end() ? 1e-9 : it->second;
+          if (auto rel = tol.relative_by_field.find(f->name());
+              rel != tol.relative_by_field.end()) {
+            limit += rel->second * std::abs(y);
+          }
           if (!(std::abs(x - y) <= limit)) {
             out->push_back(absl::StrCat(at, ": got ", x, ", golden ", y,
                                         " (tolerance ", limit, ")"));

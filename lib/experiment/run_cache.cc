@@ -103,6 +103,13 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
   const std::string key_text = CanonicalText(request.key);
   const std::string model_path = ModelPath(hash);
   const std::string partial_path = PartialPath(hash);
+  if (!training_enabled_) {
+    absl::StatusOr<TrainedModel> cached = Load(request.key);
+    if (cached.ok()) return cached;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "training is disabled and ", request.loop.label, " (", hash,
+        ") cannot be loaded from ", dir_, ": ", cached.status().message()));
+  }
   RETURN_IF_ERROR(MakeDirs(JoinPath(dir_, "locks")));
   ASSIGN_OR_RETURN(
       FileLock lock,

@@ -53,8 +53,15 @@ class RunCache {
       : dir_(std::move(dir)), device_(device) {}
 
   // Loads the model of `request.key`, or trains it (resuming from a partial
-  // checkpoint when there is one) and stores it.
+  // checkpoint when there is one) and stores it. With training disabled, a
+  // model that is not cached (or not intact) is a FailedPrecondition error
+  // naming the run, and nothing is written.
   absl::StatusOr<TrainedModel> TrainOrLoad(const TrainRequest& request);
+
+  // Training is enabled by default. The smoke regression checks disable it:
+  // they evaluate checked-in models (testdata/smoke_models), and a model
+  // missing there means the checked-in set is stale, not "train one now".
+  void set_training_enabled(bool enabled) { training_enabled_ = enabled; }
 
   // The finished model of `key`, if cached and intact.
   absl::StatusOr<TrainedModel> Load(const RunKey& key);
@@ -67,6 +74,7 @@ class RunCache {
  private:
   std::string dir_;
   torch::Device device_;
+  bool training_enabled_ = true;
 };
 
 }  // namespace mmc

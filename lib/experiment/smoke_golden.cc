@@ -4,19 +4,75 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/text_format.h"
+#include "lib/spec/results.pb.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
 
-absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
+namespace {
+
+bool Regenerating() {
+  const char* regenerate = std::getenv("MMC_REGENERATE_GOLDENS");
+  return regenerate != nullptr && std::string(regenerate) == "1";
+}
+
+std::string CheckedInModelsDir() {
+  return Regenerating() ? JoinPath(WorkspaceDir(), kSmokeModelsDir)
+                        : std::string(kSmokeModelsDir);
+}
+
+// Copies the checked-in models whose key (the cache's <hash>.key.txt) has
+// role "endpoint" into <cache_dir>/models.
+absl::Status CopyCheckedInEndpoints(const std::string& cache_dir) {
+  namespace fs = std::filesystem;
+  const std::string from = JoinPath(CheckedInModelsDir(), "models");
+  const std::string to = JoinPath(cache_dir, "models");
+  RETURN_IF_ERROR(MakeDirs(to));
+  std::error_code error;
+  int copied = 0;
+  for (const auto& entry : fs::directory_iterator(from, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!absl::EndsWith(name, ".key.txt")) continue;
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(entry.path()));
+    RunKey key;
+    if (!google::protobuf::TextFormat::ParseFromString(text, &key)) {
+      return absl::DataLossError(
+          absl::StrCat(entry.path().string(), ": not a RunKey"));
+    }
+    if (key.role() != "endpoint") continue;
+    const std::string hash(absl::StripSuffix(name, ".key.txt"));
+    for (const std::string file : {hash + ".ckpt", name}) {
+      ASSIGN_OR_RETURN(std::string bytes,
+                       ReadFileToString(JoinPath(from, file)));
+      RETURN_IF_ERROR(WriteFileAtomically(JoinPath(to, file), bytes));
+    }
+    ++copied;
+  }
+  if (error || copied == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no checked-in endpoint models in ", from,
+                     " (regenerate with scripts/regenerate_goldens.sh)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup(
+    SmokeModels models, const std::string& spec_path) {
   auto setup = std::make_unique<SmokeSetup>();
-  ASSIGN_OR_RETURN(setup->spec, LoadSpec("specs/smoke/fashion_box.textproto"));
+  ASSIGN_OR_RETURN(setup->spec, LoadSpec(spec_path));
   RETURN_IF_ERROR(RequireClaims(setup->spec));
   // One thread (the smoke spec's), so the numbers do not depend on how
   // many cores the test sandbox sees. MMC_SMOKE_THREADS overrides it, to
@@ -37,19 +93,32 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
                                                setup->dataset->num_classes()));
   setup->sets = std::make_unique<EvalSets>(*setup->dataset, setup->spec.eval(),
                                            torch::kCPU);
-  // A fresh cache: under `bazel test` the test's own temporary directory;
-  // under `bazel run` (regenerating goldens) a new directory in /tmp.
-  std::string dir;
-  if (const char* tmp = std::getenv("TEST_TMPDIR"); tmp != nullptr) {
-    dir = JoinPath(tmp, "cache");
-  } else {
-    char pattern[] = "/tmp/mmc_smoke_XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      return absl::InternalError("cannot create a temporary directory");
+  if (models == SmokeModels::kCheckedIn) {
+    if (Regenerating()) {
+      setup->cache =
+          std::make_unique<RunCache>(JoinPath(WorkspaceDir(), kSmokeModelsDir));
+    } else {
+      // Read in place (runfiles): with training disabled nothing is written.
+      setup->cache = std::make_unique<RunCache>(kSmokeModelsDir);
+      setup->cache->set_training_enabled(false);
     }
-    dir = pattern;
+  } else {
+    // A fresh cache, one per setup (tests in one process must not share
+    // models): under `bazel test` in the test's own temporary directory,
+    // under `bazel run` (regenerating goldens) in /tmp.
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    std::string pattern =
+        JoinPath(tmp != nullptr ? tmp : "/tmp", "mmc_smoke_XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("cannot create a temporary directory ", pattern));
+    }
+    const std::string dir = pattern;
+    setup->cache = std::make_unique<RunCache>(dir);
+    if (models == SmokeModels::kCheckedInEndpoints) {
+      RETURN_IF_ERROR(CopyCheckedInEndpoints(dir));
+    }
   }
-  setup->cache = std::make_unique<RunCache>(dir);
   ExperimentContext& c = setup->context;
   c.spec = &setup->spec;
   c.model = setup->model.get();
@@ -60,23 +129,55 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup() {
   return setup;
 }
 
-GoldenTolerances SmokeTolerances() {
+// How the tolerances were chosen (issue 14). The spread is the largest
+// |actual - golden| over every field of a layer's goldens, measured on this
+// machine kind (AMD EPYC, AVX-512) with the test's defaults, with
+// MMC_SMOKE_THREADS=2, with oneDNN capped at AVX2 (DNNL_MAX_CPU_ISA and
+// ONEDNN_MAX_CPU_ISA) and with both (OPENBLAS_CORETYPE left as .bazelrc
+// pins it). Each tolerance sits well above that spread, so other x86-64
+// kernels pass, and far below the smallest claim threshold it guards
+// (0.05 nats: Fig. 4's small-lr barrier; 3 points: the connectivity dip), so
+// a drift that could flip a claim (Fig. 4's B = 0.000 moving to 0.09) fails.
+// Verdicts' `passed` is compared exactly: every verdict of the goldens is
+// decided by a margin wider than these tolerances (the narrowest: 0.6 points,
+// table3_steps' "CBFT has the lowest RI", 25.8 vs LLR's 25.2).
+//
+// Evaluation layer (fixed weights): spread 1.6e-5 nats in losses (LPFT's RI
+// loss, 83 nats: 2e-7 relative), 5.5e-7 nats in barriers, 0 points in every
+// accuracy, dip and Table 3 mean.
+GoldenTolerances EvaluationTolerances() {
   GoldenTolerances t;
-  // Table 3's mean and std are accuracies (points) like `accuracy`; they
-  // were compared to 1e-9 by omission. Verdicts' `passed` is compared
-  // exactly: on the pinned kernels the numbers behind it are
-  // bit-reproducible (see smoke_golden.h for other kernels).
-  t.by_field = {{"accuracy", 3.0},     {"mean", 3.0},
-                {"std", 3.0},          {"loss", 0.1},
-                {"loss_barrier", 0.1}, {"accuracy_dip", 5.0}};
+  t.by_field = {
+      {"loss", 1e-3},          // Absolute part; 60x the spread.
+      {"loss_barrier", 1e-3},  // 50x below the 0.05-nat threshold.
+      // A prediction flip is 0.2 points of 500 images: two may flip on a
+      // near-tie; a misread set or view moves accuracies by points.
+      {"accuracy", 0.5},
+      {"accuracy_dip", 0.5},
+      {"mean", 0.5},
+      {"std", 0.5},
+  };
+  t.relative_by_field = {{"loss", 1e-5}};  // 50x the relative spread.
   t.ignored.erase("passed");
   return t;
 }
 
+// Training layer (two to four SGD steps per trainer): spread 2.8e-3 nats in
+// losses, all of it LPFT's and LLR's RI losses of ~49 nats after their
+// lr-30 head (6e-5 relative; every other loss within 1e-4), 2.2e-6 nats in
+// barriers, 0 points in every accuracy.
+GoldenTolerances StepsTolerances() {
+  GoldenTolerances t = EvaluationTolerances();
+  // 1e-3 absolute covers the ordinary losses 10x; 5e-4 relative covers the
+  // lr-30 heads' large losses 8x (0.025 nats at 49 nats).
+  t.relative_by_field = {{"loss", 5e-4}};
+  return t;
+}
+
 std::vector<std::string> CheckGolden(const std::string& name,
-                                     const google::protobuf::Message& actual) {
-  const char* regenerate = std::getenv("MMC_REGENERATE_GOLDENS");
-  if (regenerate != nullptr && std::string(regenerate) == "1") {
+                                     const google::protobuf::Message& actual,
+                                     const GoldenTolerances& tolerances) {
+  if (Regenerating()) {
     const std::string path =
         JoinPath(WorkspaceDir(), absl::StrCat("testdata/", name, ".json"));
     absl::Status s = WriteGolden(path, actual);
@@ -97,7 +198,7 @@ std::vector<std::string> CheckGolden(const std::string& name,
     return {absl::StrCat(s.message(),
                          " (regenerate with scripts/regenerate_goldens.sh)")};
   }
-  return CompareToGolden(actual, *golden, SmokeTolerances());
+  return CompareToGolden(actual, *golden, tolerances);
 }
 
 }  // namespace mmc
