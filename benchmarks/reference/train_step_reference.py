@@ -10,11 +10,16 @@ Prints one line: "<name> <images per second>", where <name> is also the
 C++ benchmark's name; benchmarks/compare_train_step.sh runs both.
 """
 import argparse
+import os
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
-from reference_models import build
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "python"))
+from mmc_lens.models import build  # noqa: E402
 
 
 def main():

@@ -1,7 +1,10 @@
-"""The networks of lib/models/model.h as torch.nn modules for the PyTorch
-references in this directory. State-dict names equal our parameter-map
-names (lib/models/model.h), plus PyTorch's num_batches_tracked buffers, so
-weights exported by our benchmarks load with load_state_dict(strict=False).
+"""The networks of lib/models/model.h as torch.nn modules. State-dict names
+equal the harness's parameter names (plus PyTorch's num_batches_tracked
+buffers, which the harness exports as 0), so the state dicts of
+`//tasks:export` load with a strict load_state_dict(), and a state dict of
+these modules imports into the harness as it is (`//tasks:pair`). Used by the
+PyTorch references in benchmarks/reference/ and by the state-dict round-trip
+test (tests/pytorch/).
 """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -72,4 +75,7 @@ class ResNet18(nn.Module):
 
 
 def build(arch, cin, width, classes):
+    """arch: "vgg13" or "resnet18" (the manifest's "arch" field)."""
+    if arch not in ("vgg13", "resnet18"):
+        raise ValueError(f"unknown architecture {arch!r} (vgg13 or resnet18)")
     return (Vgg13 if arch == "vgg13" else ResNet18)(cin, width, classes)
