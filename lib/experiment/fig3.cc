@@ -55,7 +55,8 @@ absl::StatusOr<TrainedModel> TrainMidpoint(const ExperimentContext& ctx,
   return ctx.cache->TrainOrLoad(request);
 }
 
-// The four paths between `a` (t = 0) and `b` (t = 1).
+}  // namespace
+
 absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
                           const TrainedModel& b, const std::string& pair,
                           double c, double bn_c, int64_t seed,
@@ -102,8 +103,6 @@ absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 ModelResult EvaluateModel(const ExperimentContext& ctx,
                           const TrainedModel& trained, const std::string& name,

@@ -51,6 +51,16 @@ inline constexpr char kControlPair[] = "control theta_NC-theta_NC'";
 absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context);
 
 // The BatchNorm reset images for models trained at cue proportion c.
+// The four paths of Fig. 3 between `a` (t = 0) and `b` (t = 1), labelled
+// `pair`, appended to results->paths: linear, linear after permuting `a`
+// onto `b` (activation matching on the BN-reset data at cue proportion
+// bn_c), and the quadratic paths whose midpoints train on trC and trNC at
+// cue proportion c (cached, keyed by the endpoints' hashes and `seed`).
+absl::Status RunPairPaths(const ExperimentContext& context,
+                          const TrainedModel& a, const TrainedModel& b,
+                          const std::string& pair, double c, double bn_c,
+                          int64_t seed, Fig3Results* results);
+
 torch::Tensor BnResetData(const ExperimentContext& context, double c);
 
 // Evaluates a path (any endpoints) on the context's sets and fills points and

@@ -97,6 +97,23 @@ absl::StatusOr<TrainedModel> RunCache::Load(const RunKey& key) {
   return model;
 }
 
+absl::StatusOr<TrainedModel> RunCache::Store(const RunKey& key,
+                                             const ParamMap& params) {
+  TrainedModel model;
+  model.hash = CacheKeyHash(key);
+  model.params = ToDevice(params, device_);
+  Checkpoint checkpoint;
+  checkpoint.metadata["key"] = CanonicalText(key);
+  checkpoint.metadata["train_seconds"] = "0";
+  checkpoint.sections["params"] = params;
+  RETURN_IF_ERROR(MakeDirs(JoinPath(dir_, "models")));
+  RETURN_IF_ERROR(SaveCheckpoint(ModelPath(model.hash), checkpoint));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      JoinPath(dir_, absl::StrCat("models/", model.hash, ".key.txt")),
+      PrettyText(key)));
+  return model;
+}
+
 absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
     const TrainRequest& request) {
   const std::string hash = CacheKeyHash(request.key);

@@ -63,6 +63,11 @@ class RunCache {
   // missing there means the checked-in set is stale, not "train one now".
   void set_training_enabled(bool enabled) { training_enabled_ = enabled; }
 
+  // Stores `params` as the finished model of `key` (a model that was not
+  // trained here, e.g. imported from a PyTorch state dict); returns it as
+  // TrainOrLoad would. Works with training disabled.
+  absl::StatusOr<TrainedModel> Store(const RunKey& key, const ParamMap& params);
+
   // The finished model of `key`, if cached and intact.
   absl::StatusOr<TrainedModel> Load(const RunKey& key);
   bool Contains(const RunKey& key) const;

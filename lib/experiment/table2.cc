@@ -31,11 +31,26 @@ std::string Connected(const PathResult* path, const std::string& set,
   return IsConnected(*b, claims) ? "yes" : "no";
 }
 
-PairAssessment Assess(const std::string& pair, const std::string& source,
-                      const ModelResult& a, const ModelResult& b,
-                      const std::string& data, const PathResult* linear,
-                      const PathResult* permuted, const PathResult* quadratic,
-                      const ClaimsSpec& claims) {
+const ModelResult* FindModel(
+    const google::protobuf::RepeatedPtrField<ModelResult>& models,
+    const std::string& name, double c, int64_t seed, double lr = -1) {
+  for (const ModelResult& m : models) {
+    if (m.name() == name && std::abs(m.cue_proportion() - c) < 1e-9 &&
+        m.seed() == seed && (lr < 0 || std::abs(m.lr() - lr) < 1e-12)) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+PairAssessment AssessPair(const std::string& pair, const std::string& source,
+                          const ModelResult& a, const ModelResult& b,
+                          const std::string& data, const PathResult* linear,
+                          const PathResult* permuted,
+                          const PathResult* quadratic,
+                          const ClaimsSpec& claims) {
   PairAssessment r;
   r.set_pair(pair);
   r.set_source(source);
@@ -61,20 +76,6 @@ PairAssessment Assess(const std::string& pair, const std::string& source,
   r.set_quadratic_mech(MechanisticallyConnected(quadratic, claims));
   return r;
 }
-
-const ModelResult* FindModel(
-    const google::protobuf::RepeatedPtrField<ModelResult>& models,
-    const std::string& name, double c, int64_t seed, double lr = -1) {
-  for (const ModelResult& m : models) {
-    if (m.name() == name && std::abs(m.cue_proportion() - c) < 1e-9 &&
-        m.seed() == seed && (lr < 0 || std::abs(m.lr() - lr) < 1e-12)) {
-      return &m;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 Counterfactuals AccuraciesOf(
     const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
@@ -126,30 +127,30 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
     if (m.name() != "theta_C" || theta_nc == nullptr) continue;
     const double c = m.cue_proportion();
     *results.add_pairs() =
-        Assess(absl::StrFormat("theta_C-theta_NC c=%g", c), "fig3", m,
-               *theta_nc, "trC", FindPath(fig3, kMainPair, kLinear, c),
-               FindPath(fig3, kMainPair, kLinearPermuted, c),
-               FindPath(fig3, kMainPair, kQuadraticCue, c), claims);
+        AssessPair(absl::StrFormat("theta_C-theta_NC c=%g", c), "fig3", m,
+                   *theta_nc, "trC", FindPath(fig3, kMainPair, kLinear, c),
+                   FindPath(fig3, kMainPair, kLinearPermuted, c),
+                   FindPath(fig3, kMainPair, kQuadraticCue, c), claims);
   }
   if (theta_nc != nullptr && theta_nc2 != nullptr) {
-    *results.add_pairs() =
-        Assess("theta_NC-theta_NC' (control)", "fig3 control", *theta_nc,
-               *theta_nc2, "trNC", FindPath(fig3, kControlPair, kLinear, 0.0),
-               FindPath(fig3, kControlPair, kLinearPermuted, 0.0),
-               FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), claims);
+    *results.add_pairs() = AssessPair(
+        "theta_NC-theta_NC' (control)", "fig3 control", *theta_nc, *theta_nc2,
+        "trNC", FindPath(fig3, kControlPair, kLinear, 0.0),
+        FindPath(fig3, kControlPair, kLinearPermuted, 0.0),
+        FindPath(fig3, kControlPair, kQuadraticNoCue, 0.0), claims);
   }
   // Fig. 4: theta_C vs theta_FT per (c, lr); plain and permuted linear.
   for (const ModelResult& b : fig4.finetuned()) {
     const ModelResult* a =
         FindModel(fig4.endpoints(), "theta_C", b.cue_proportion(), b.seed());
     if (a == nullptr) continue;
-    *results.add_pairs() =
-        Assess(absl::StrFormat("theta_C-theta_FT c=%g lr=%g",
-                               b.cue_proportion(), b.lr()),
-               "fig4", *a, b, "trC",
-               FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinear),
-               FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinearPermuted),
-               nullptr, claims);
+    *results.add_pairs() = AssessPair(
+        absl::StrFormat("theta_C-theta_FT c=%g lr=%g", b.cue_proportion(),
+                        b.lr()),
+        "fig4", *a, b, "trC",
+        FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinear),
+        FindFig4Path(fig4, b.cue_proportion(), b.lr(), kLinearPermuted),
+        nullptr, claims);
   }
   // Table 3: theta_C vs each method's model (first seed), linear and
   // permuted-linear paths evaluated here.
@@ -184,7 +185,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
                  ApplyPermutation(*ctx.model, trained.model.params, perm),
                  std::nullopt},
             c, &permuted);
-        *results.add_pairs() = Assess(
+        *results.add_pairs() = AssessPair(
             absl::StrFormat("theta_C-%s c=%g", MethodName(method), c), "table3",
             *a, *b, "trC", &linear, &permuted, nullptr, claims);
       }

@@ -47,6 +47,16 @@ std::string InvarianceSet(const Counterfactuals& values, double tolerance);
 std::string MechanisticallyConnected(const PathResult* path,
                                      const ClaimsSpec& claims);
 
+// One row of Table 2: the pair's invariance sets (by loss and by accuracy),
+// similarity, and connectivity on `data` (trC or trNC) of each given path
+// (nullptr: "n/a").
+PairAssessment AssessPair(const std::string& pair, const std::string& source,
+                          const ModelResult& a, const ModelResult& b,
+                          const std::string& data, const PathResult* linear,
+                          const PathResult* permuted,
+                          const PathResult* quadratic,
+                          const ClaimsSpec& claims);
+
 // Builds Table 2 from the three artifacts' results with the tier's
 // `claims`; the Table 3 pairs need their linear paths, which are evaluated
 // here (theta_C and each method's model from the cache, first seed; skipped
