@@ -52,7 +52,7 @@ absl::Status CopyCheckedInEndpoints(const std::string& cache_dir) {
     }
     if (key.role() != "endpoint") continue;
     const std::string hash(absl::StripSuffix(name, ".key.txt"));
-    for (const std::string file : {hash + ".ckpt", name}) {
+    for (const std::string& file : {hash + ".ckpt", name}) {
       ASSIGN_OR_RETURN(std::string bytes,
                        ReadFileToString(JoinPath(from, file)));
       RETURN_IF_ERROR(WriteFileAtomically(JoinPath(to, file), bytes));

@@ -1,8 +1,10 @@
 // Implementation of lib/experiment/table2.h.
 #include "lib/experiment/table2.h"
 
+#include <chrono>
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <map>
 
 #include "absl/strings/str_format.h"
@@ -159,6 +161,16 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
     const Spec& spec = *ctx.spec;
     const int64_t seed = spec.seeds(0);
     const FinetuneContext ft = ToFinetuneContext(ctx);
+    // Progress: these paths are Table 2's own work (two per method and cue
+    // proportion; minutes per pair at the paper's scale).
+    int total = 0, done = 0;
+    for (double c : Table3CueProportions(spec)) {
+      if (FindModel(table3.theta_c(), "theta_C", c, seed) == nullptr) continue;
+      for (Method method : kAllMethods) {
+        if (FindModel(table3.runs(), MethodName(method), c, seed)) ++total;
+      }
+    }
+    const auto start = std::chrono::steady_clock::now();
     for (double c : Table3CueProportions(spec)) {
       const ModelResult* a = FindModel(table3.theta_c(), "theta_C", c, seed);
       if (a == nullptr) continue;
@@ -185,9 +197,21 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
                  ApplyPermutation(*ctx.model, trained.model.params, perm),
                  std::nullopt},
             c, &permuted);
-        *results.add_pairs() = AssessPair(
+        const PairAssessment& pair = *results.add_pairs() = AssessPair(
             absl::StrFormat("theta_C-%s c=%g", MethodName(method), c), "table3",
             *a, *b, "trC", &linear, &permuted, nullptr, claims);
+        ++done;
+        if (ctx.progress) {
+          const double elapsed = std::chrono::duration<double>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count();
+          std::cerr << absl::StrFormat(
+              "table2: %s (%d/%d): linear B %.3f, permuted B %.3f nats on trC "
+              "(%.0f s, ETA %.0f s)\n",
+              pair.pair(), done, total, pair.linear_barrier(),
+              pair.permuted_barrier(), elapsed,
+              elapsed / done * (total - done));
+        }
       }
     }
   }
