@@ -109,6 +109,26 @@ TEST_F(EndpointsTest, InterruptedRunResumesBitIdentical) {
   EXPECT_FALSE(FileExists(partial));
 }
 
+TEST_F(EndpointsTest, PartialCheckpointWithUnreadableEpochCountRestarts) {
+  TrainedModel straight = Train("bad_epochs_straight");
+  // A partial checkpoint of the right key, intact (checksum fine), whose
+  // parameters are not the initial ones and whose epoch count is garbage:
+  // resuming it as "0 epochs done" would train from the wrong start.
+  for (const std::string count : {"x", "-1", "2"}) {
+    const std::string dir = "bad_epochs_" + count;
+    RunCache cache(TestTmpPath(dir));
+    const RunKey key = EndpointKey(spec_, 0.8, 0);
+    Checkpoint partial;
+    partial.metadata["key"] = CanonicalText(key);
+    partial.metadata["epochs_done"] = count;
+    partial.sections["params"] = model_->Init(123);
+    ASSERT_TRUE(
+        SaveCheckpoint(cache.PartialPath(CacheKeyHash(key)), partial).ok());
+    TrainedModel restarted = Train(dir);
+    EXPECT_TRUE(ParamsEqual(straight.params, restarted.params)) << count;
+  }
+}
+
 TEST_F(EndpointsTest, DivergingRunStopsWithEpochAndStepAndCachesNothing) {
   spec_.mutable_train()->set_lr(1e8);
   RunCache cache(TestTmpPath("nan"));

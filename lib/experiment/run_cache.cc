@@ -144,18 +144,34 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
   double previous_seconds = 0.0;
   if (FileExists(partial_path)) {
     absl::StatusOr<Checkpoint> partial = LoadCheckpoint(partial_path);
-    if (partial.ok() && partial->metadata["key"] == key_text) {
+    // A partial checkpoint resumes only with its own key and a readable
+    // epoch count within the run; anything else restarts from scratch (a
+    // count read as 0 would retrain already-trained parameters).
+    int epochs_done = -1;
+    std::string problem;
+    if (!partial.ok()) {
+      problem = std::string(partial.status().message());
+    } else if (partial->metadata["key"] != key_text) {
+      problem = "partial checkpoint has another key";
+    } else if (!absl::SimpleAtoi(partial->metadata["epochs_done"],
+                                 &epochs_done) ||
+               epochs_done < 1 || epochs_done >= request.loop.train.epochs()) {
+      problem = absl::StrCat("partial checkpoint has an invalid epochs_done '",
+                             partial->metadata["epochs_done"], "'");
+    }
+    if (problem.empty()) {
       params = ToDevice(partial->sections["params"], device_);
       state.momentum = ToDevice(partial->sections["momentum"], device_);
-      absl::SimpleAtoi(partial->metadata["epochs_done"], &state.epochs_done);
-      absl::SimpleAtod(partial->metadata["train_seconds"], &previous_seconds);
+      state.epochs_done = epochs_done;
+      if (!absl::SimpleAtod(partial->metadata["train_seconds"],
+                            &previous_seconds)) {
+        previous_seconds = 0.0;  // Only the reported training time.
+      }
       std::cerr << "cache: resuming " << request.loop.label << " after epoch "
                 << state.epochs_done << " from " << partial_path << "\n";
     } else {
-      std::cerr << "cache: warning: "
-                << (partial.ok() ? "partial checkpoint has another key"
-                                 : std::string(partial.status().message()))
-                << "; starting " << request.loop.label << " from scratch\n";
+      std::cerr << "cache: warning: " << problem << "; starting "
+                << request.loop.label << " from scratch\n";
       std::remove(partial_path.c_str());
     }
   }
