@@ -1,6 +1,7 @@
 // Implementation of lib/experiment/interop.h.
 #include "lib/experiment/interop.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <system_error>
@@ -40,11 +41,14 @@ std::string Fingerprint(const ParamMap& params) {
   return absl::StrFormat("%016x", h);
 }
 
+// Widths are not always recoverable from channel counts (they are
+// rounded), so the file is described by what it holds.
 std::string Describe(const InferredModel& m) {
   return absl::StrFormat(
-      "%s x%g, %d input channels, %d classes",
+      "%s with %d channels in its first conv, %d input channels, %d classes",
       m.spec.arch() == ModelSpec::VGG13 ? "VGG-13" : "ResNet-18",
-      m.spec.width(), m.in_channels, m.num_classes);
+      static_cast<int>(std::lround(m.spec.width() * 64)), m.in_channels,
+      m.num_classes);
 }
 
 }  // namespace
@@ -75,7 +79,11 @@ absl::StatusOr<TrainedModel> ImportModel(const ExperimentContext& ctx,
   RunKey key;
   key.set_format_version(kTrainingFormatVersion);
   key.set_role("imported");
-  *key.mutable_model() = BaseRunKey(*ctx.spec, "", TrainSpec(), 0).model();
+  // The spec's dataset and model (as run keys hold them): an import
+  // belongs to the spec it was made for, like every other cached model.
+  const RunKey base = BaseRunKey(*ctx.spec, "", TrainSpec(), 0);
+  *key.mutable_dataset() = base.dataset();
+  *key.mutable_model() = base.model();
   key.set_extra(absl::StrCat("weights fnv1a64:", Fingerprint(params)));
   if (ctx.cache->Contains(key)) return ctx.cache->Load(key);
   return ctx.cache->Store(key, params);
@@ -145,10 +153,7 @@ absl::StatusOr<ExportManifest> ExportCachedModels(const ExperimentContext& ctx,
     if (!google::protobuf::TextFormat::ParseFromString(text, &key)) {
       return absl::DataLossError(absl::StrCat(key_path, ": not a RunKey"));
     }
-    const bool same_data =
-        key.role() == "imported" ||
-        MessageDifferencer::Equals(key.dataset(), reference.dataset());
-    if (!same_data ||
+    if (!MessageDifferencer::Equals(key.dataset(), reference.dataset()) ||
         !MessageDifferencer::Equals(key.model(), reference.model())) {
       ++skipped;
       continue;

@@ -23,7 +23,8 @@ std::string PythonArchName(ModelSpec::Arch arch);
 // `naming` says so), checks it against the context's model (an error names
 // the first missing, unexpected or mis-shaped tensor, and the architecture
 // the file holds) and stores it in the context's cache under RunKey role
-// "imported" with a fingerprint of its tensors, so the same weights get the
+// "imported" with the spec's dataset and model and a fingerprint of its
+// tensors, so the same weights get the
 // same key whatever the file is called, and everything downstream
 // (midpoints keyed by their endpoints' hashes) is cached as usual.
 absl::StatusOr<TrainedModel> ImportModel(const ExperimentContext& context,
@@ -39,7 +40,7 @@ absl::StatusOr<PairResults> RunImportedPair(const ExperimentContext& context,
                                             const std::string& data);
 
 // Writes <out_dir>/<hash>.pt for every model in the context's cache whose
-// key has the spec's model (and, unless imported, its dataset), each
+// key has the spec's dataset and model (imported ones included), each
 // evaluated on the spec's sets; returns the manifest (the caller writes it).
 absl::StatusOr<ExportManifest> ExportCachedModels(
     const ExperimentContext& context, const std::string& out_dir);

@@ -18,8 +18,12 @@
 namespace mmc {
 namespace {
 
+// Values live in the unpickler's arena and point at each other with raw
+// pointers: freeing them is one flat loop, however deeply a (malicious) file
+// nests its containers (shared_ptr chains would recurse and overflow the
+// stack).
 struct PyValue;
-using PyRef = std::shared_ptr<PyValue>;
+using PyRef = PyValue*;
 struct PyValue {
   enum Kind {
     kNone,
@@ -42,12 +46,6 @@ struct PyValue {
   std::vector<std::pair<PyRef, PyRef>> dict;  // kDict, in insertion order
   torch::Tensor tensor;                       // kTensor (storages too)
 };
-
-PyRef Make(PyValue::Kind kind) {
-  auto v = std::make_shared<PyValue>();
-  v->kind = kind;
-  return v;
-}
 
 const char* KindName(PyValue::Kind k) {
   static const char* const kNames[] = {"None",   "bool",   "int",  "float",
@@ -77,6 +75,8 @@ class Unpickler {
             caffe2::serialize::PyTorchStreamReader* archive)
       : p_(pickle), archive_(archive) {}
 
+  // The root stays valid as long as the unpickler.
+
   absl::StatusOr<PyRef> Run() {
     while (true) {
       if (pos_ >= p_.size()) return Error("the pickle ends without STOP");
@@ -89,6 +89,12 @@ class Unpickler {
   }
 
  private:
+  PyRef Make(PyValue::Kind kind) {
+    arena_.push_back(std::make_unique<PyValue>());
+    arena_.back()->kind = kind;
+    return arena_.back().get();
+  }
+
   absl::Status Error(const std::string& what) const {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " (at byte ", pos_, " of the pickle)"));
@@ -128,7 +134,7 @@ class Unpickler {
     stack_.resize(mark - 1);
     return items;
   }
-  void Push(PyRef v) { stack_.push_back(std::move(v)); }
+  void Push(PyRef v) { stack_.push_back(v); }
   void PushInt(int64_t v) {
     PyRef r = Make(PyValue::kInt);
     r->i = v;
@@ -220,6 +226,7 @@ class Unpickler {
           torch::from_blob(data.get(), {static_cast<int64_t>(size) / element},
                            torch::TensorOptions().dtype(dtype->second))
               .clone();
+      storage_elements_ += storage.numel();
       cached = storages_.emplace(key, storage).first;
     }
     PyRef r = Make(PyValue::kTensor);
@@ -258,15 +265,27 @@ class Unpickler {
       if (size.size() != stride.size()) return Error("size/stride mismatch");
       const torch::Tensor& storage = a[0]->tensor;
       const int64_t offset = a[1]->i;
-      int64_t last = offset;  // Index of the last element.
-      bool empty = false;
-      for (size_t d = 0; d < size.size(); ++d) {
-        if (size[d] < 0 || stride[d] < 0) return Error("negative size");
-        if (size[d] == 0) empty = true;
-        last += (size[d] - 1) * stride[d];
+      // The last element's index and the element count, overflow-checked: a
+      // tensor must lie inside its storage and hold no more elements than
+      // it (state dicts hold no expanded views), and the file may not make
+      // us clone more than a few times its stored data.
+      int64_t last = offset, numel = 1;
+      bool bad = offset < 0;
+      for (size_t d = 0; d < size.size() && !bad; ++d) {
+        int64_t span = 0;
+        bad = size[d] < 0 || stride[d] < 0 ||
+              __builtin_mul_overflow(size[d] > 0 ? size[d] - 1 : 0, stride[d],
+                                     &span) ||
+              __builtin_add_overflow(last, span, &last) ||
+              __builtin_mul_overflow(numel, size[d], &numel);
       }
-      if (offset < 0 || (!empty && last >= storage.numel())) {
+      if (bad ||
+          (numel > 0 && (last >= storage.numel() || numel > storage.numel()))) {
         return Error("a tensor reaches beyond its storage");
+      }
+      cloned_elements_ += numel;
+      if (cloned_elements_ > 4 * storage_elements_ + 1024) {
+        return Error("the file rebuilds far more tensor data than it stores");
       }
       PyRef r = Make(PyValue::kTensor);
       r->tensor = storage.as_strided(size, stride, offset).clone();
@@ -436,6 +455,9 @@ class Unpickler {
   std::vector<PyRef> stack_;
   std::map<uint64_t, PyRef> memo_;
   std::map<std::string, torch::Tensor> storages_;
+  int64_t storage_elements_ = 0;  // Of every storage read.
+  int64_t cloned_elements_ = 0;   // Of every tensor rebuilt.
+  std::vector<std::unique_ptr<PyValue>> arena_;
 };
 
 std::string FirstLine(const char* what) {
@@ -447,7 +469,7 @@ std::string FirstLine(const char* what) {
 
 absl::StatusOr<std::vector<TorchSaveEntry>> ReadTorchSaveDict(
     const std::string& bytes) {
-  absl::StatusOr<PyRef> root;
+  std::vector<TorchSaveEntry> entries;
   try {
     std::istringstream stream(bytes);
     caffe2::serialize::PyTorchStreamReader archive(&stream);
@@ -455,34 +477,42 @@ absl::StatusOr<std::vector<TorchSaveEntry>> ReadTorchSaveDict(
       return absl::DataLossError(
           "a zip archive without data.pkl, not a torch.save file");
     }
+    if (archive.hasRecord("byteorder")) {
+      auto [order, order_size] = archive.getRecord("byteorder");
+      const std::string text(static_cast<const char*>(order.get()), order_size);
+      if (text != "little") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tensors stored in ", text,
+            "-endian byte order; only little-endian files are read"));
+      }
+    }
     auto [data, size] = archive.getRecord("data.pkl");
     const std::string pickle(static_cast<const char*>(data.get()), size);
-    root = Unpickler(pickle, &archive).Run();
+    Unpickler unpickler(pickle, &archive);
+    ASSIGN_OR_RETURN(PyRef root, unpickler.Run());
+    if (root->kind != PyValue::kDict) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("holds a ", KindName(root->kind),
+                       ", not a state dict (a dict from name to tensor)"));
+    }
+    for (const auto& [key, value] : root->dict) {
+      TorchSaveEntry& e = entries.emplace_back();
+      if (key->kind == PyValue::kString) {
+        e.key = key->s;
+      } else {
+        e.key_type = KindName(key->kind);
+      }
+      if (value->kind == PyValue::kTensor) {
+        e.tensor = value->tensor;
+      } else {
+        e.value_type = KindName(value->kind);
+      }
+    }
   } catch (const std::exception& e) {
     return absl::DataLossError(absl::StrCat(
         "not a torch.save file (the zip format of PyTorch >= 1.6), or "
         "truncated: ",
         FirstLine(e.what())));
-  }
-  if (!root.ok()) return root.status();
-  if ((*root)->kind != PyValue::kDict) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("holds a ", KindName((*root)->kind),
-                     ", not a state dict (a dict from name to tensor)"));
-  }
-  std::vector<TorchSaveEntry> entries;
-  for (const auto& [key, value] : (*root)->dict) {
-    TorchSaveEntry& e = entries.emplace_back();
-    if (key->kind == PyValue::kString) {
-      e.key = key->s;
-    } else {
-      e.key_type = KindName(key->kind);
-    }
-    if (value->kind == PyValue::kTensor) {
-      e.tensor = value->tensor;
-    } else {
-      e.value_type = KindName(value->kind);
-    }
   }
   return entries;
 }

@@ -38,7 +38,7 @@ expect_error() {  # expect_error MESSAGE ARGS...
   fi
 }
 "$PYTHON" "$CHECK" resnet "$TEST_TMPDIR/resnet.pt"
-expect_error "the file holds ResNet-18" \
+expect_error "the file holds ResNet-18 with 8 channels" \
   --theta_a="$TEST_TMPDIR/resnet.pt" --theta_b="$out/export/$theta_nc"
 echo "not a model" > "$TEST_TMPDIR/text.pt"
 expect_error "not a torch.save file" \
