@@ -11,7 +11,7 @@
       the pair task's endpoints and its linear and permuted paths equal the
       Fig. 3 smoke golden's theta_C / theta_NC and main-pair paths at c=0.8
       (same weights, same evaluation: within the evaluation layer's
-      tolerances, 1e-3 nats and 0.5 points, lib/experiment/smoke_golden.cc).
+      tolerances, 1e-3 nats and 0.5 points, lib/experiment/smoke_golden.h).
 """
 import json
 import os
