@@ -596,11 +596,7 @@ bool LoadPrevious(const ExperimentTask& task, const std::string& name,
 }  // namespace
 
 std::string Fig3PlotStem(const std::string& path) {
-  std::string stem = absl::StrCat("fig3_", path);
-  for (char& ch : stem) {
-    if (ch == ' ' || ch == '/') ch = '_';
-  }
-  return stem;
+  return PathPlotStem("fig3", path);
 }
 
 void PlanFig3(const ExperimentTask& task) { Fig3Plan(task.spec, *task.model); }

@@ -91,10 +91,7 @@ std::string PairReport(const ExperimentTask& task, const PairResults& r,
   for (const PathResult& p : r.paths()) all.push_back({p.path(), &p});
   md += BarrierTable(all, EvalSetNames());
   for (const PathResult& p : r.paths()) {
-    std::string stem = absl::StrCat("pair_", p.path());
-    for (char& ch : stem) {
-      if (ch == ' ' || ch == '/') ch = '_';
-    }
+    const std::string stem = PathPlotStem("pair", p.path());
     absl::StrAppendFormat(&md, "\n## %s\n\n", p.path());
     absl::Status plotted = RenderPathFigure(
         task.out_dir, stem,

@@ -109,6 +109,14 @@ std::string VerdictTally(const std::vector<Verdict>& verdicts) {
   return absl::StrFormat("%d of %d asserted claims hold", passed, asserted);
 }
 
+std::string PathPlotStem(const std::string& prefix, const std::string& path) {
+  std::string stem = absl::StrCat(prefix, "_", path);
+  for (char& ch : stem) {
+    if (ch == ' ' || ch == '/') ch = '_';
+  }
+  return stem;
+}
+
 absl::Status RenderPathFigure(const std::string& dir, const std::string& stem,
                               const std::string& title,
                               const std::vector<LabelledPath>& paths,

@@ -34,6 +34,11 @@ std::string VerdictMarkdown(const std::vector<Verdict>& verdicts);
 // "N of M asserted claims hold".
 std::string VerdictTally(const std::vector<Verdict>& verdicts);
 
+// The file stem of a path's figure: "<prefix>_<path>" with spaces and
+// slashes as underscores ("fig3", "Quadratic w/ Cue" ->
+// "fig3_Quadratic_w__Cue").
+std::string PathPlotStem(const std::string& prefix, const std::string& path);
+
 // Renders <dir>/<stem>.{svg,png,gp,dat}: one panel per set (accuracy vs t),
 // one line per labelled path.
 absl::Status RenderPathFigure(const std::string& dir, const std::string& stem,
