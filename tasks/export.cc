@@ -12,8 +12,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "google/protobuf/util/json_util.h"
 #include "lib/experiment/interop.h"
+#include "lib/report/markdown.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "tasks/experiment_task.h"
@@ -40,15 +40,7 @@ absl::Status Run() {
         "first (or pass the --cache_dir and --spec they used)");
   }
   *manifest.mutable_info() = task->Info();
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(manifest, &json, options)
-           .ok()) {
-    return absl::InternalError("cannot render the manifest as JSON");
-  }
-  RETURN_IF_ERROR(WriteFileAtomically(JoinPath(dir, "manifest.json"), json));
+  RETURN_IF_ERROR(WriteJson(JoinPath(dir, "manifest.json"), manifest));
   std::cout << "wrote " << manifest.models_size() << " state dicts and "
             << JoinPath(dir, "manifest.json") << "\n";
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/report/markdown.h"
 #include "lib/util/files.h"
 
 namespace mmc {
@@ -121,14 +122,7 @@ absl::Status ReadGolden(const std::string& path, Message* message) {
 }
 
 absl::Status WriteGolden(const std::string& path, const Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  const auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) return absl::InternalError(status.ToString());
-  return WriteFileAtomically(path, json);
+  return WriteJson(path, message);
 }
 
 }  // namespace mmc

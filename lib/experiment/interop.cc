@@ -2,21 +2,17 @@
 #include "lib/experiment/interop.h"
 
 #include <cmath>
-#include <filesystem>
 #include <iostream>
-#include <system_error>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/experiment/endpoints.h"
 #include "lib/experiment/table2.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
+#include "lib/util/fnv.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -24,19 +20,12 @@ namespace {
 
 // FNV-1a over every tensor's name, shape and float32 bytes, in name order.
 std::string Fingerprint(const ParamMap& params) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&h](const void* data, size_t size) {
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) {
-      h ^= bytes[i];
-      h *= 0x100000001b3ULL;
-    }
-  };
+  uint64_t h = kFnv1a64Offset;
   for (const auto& [name, tensor] : params) {
-    mix(name.data(), name.size());
-    for (int64_t d : tensor.sizes()) mix(&d, sizeof(d));
+    h = Fnv1a64(name.data(), name.size(), h);
+    for (int64_t d : tensor.sizes()) h = Fnv1a64(&d, sizeof(d), h);
     const torch::Tensor t = tensor.to(torch::kCPU, torch::kFloat).contiguous();
-    mix(t.data_ptr(), t.numel() * sizeof(float));
+    h = Fnv1a64(t.data_ptr(), t.numel() * sizeof(float), h);
   }
   return absl::StrFormat("%016x", h);
 }
@@ -127,32 +116,20 @@ absl::StatusOr<PairResults> RunImportedPair(const ExperimentContext& ctx,
 
 absl::StatusOr<ExportManifest> ExportCachedModels(const ExperimentContext& ctx,
                                                   const std::string& out_dir) {
-  namespace fs = std::filesystem;
   using google::protobuf::util::MessageDifferencer;
   RETURN_IF_ERROR(MakeDirs(out_dir));
-  const std::string models_dir = JoinPath(ctx.cache->dir(), "models");
-  std::vector<std::string> keys;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(models_dir, error)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::EndsWith(name, ".key.txt")) keys.push_back(entry.path());
-  }
-  if (error) {
-    return absl::NotFoundError(
-        absl::StrCat("no run cache at ", models_dir, ": ", error.message(),
+  absl::StatusOr<std::vector<RunKey>> keys = ctx.cache->CachedKeys();
+  if (!keys.ok()) {
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat(keys.status().message(),
                      " (run the experiments first, or pass --cache_dir)"));
   }
-  std::sort(keys.begin(), keys.end());
   // The spec's dataset and model as run keys hold them.
   const RunKey reference = BaseRunKey(*ctx.spec, "", TrainSpec(), 0);
   ExportManifest manifest;
   int skipped = 0;
-  for (const std::string& key_path : keys) {
-    ASSIGN_OR_RETURN(const std::string text, ReadFileToString(key_path));
-    RunKey key;
-    if (!google::protobuf::TextFormat::ParseFromString(text, &key)) {
-      return absl::DataLossError(absl::StrCat(key_path, ": not a RunKey"));
-    }
+  for (const RunKey& key : *keys) {
     if (!MessageDifferencer::Equals(key.dataset(), reference.dataset()) ||
         !MessageDifferencer::Equals(key.model(), reference.model())) {
       ++skipped;

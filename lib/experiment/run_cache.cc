@@ -5,16 +5,23 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/text_format.h"
 #include "lib/models/param_io.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
+#include "lib/util/fnv.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -61,12 +68,7 @@ ParamMap ToDevice(const ParamMap& params, torch::Device device) {
 
 std::string CacheKeyHash(const RunKey& key) {
   const std::string text = CanonicalText(key);
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return absl::StrFormat("%016x", h);
+  return absl::StrFormat("%016x", Fnv1a64(text.data(), text.size()));
 }
 
 std::string RunCache::ModelPath(const std::string& hash) const {
@@ -97,21 +99,56 @@ absl::StatusOr<TrainedModel> RunCache::Load(const RunKey& key) {
   return model;
 }
 
-absl::StatusOr<TrainedModel> RunCache::Store(const RunKey& key,
-                                             const ParamMap& params) {
+std::string RunCache::KeyPath(const std::string& hash) const {
+  return JoinPath(dir_, absl::StrCat("models/", hash, ".key.txt"));
+}
+
+absl::StatusOr<std::vector<RunKey>> RunCache::CachedKeys() const {
+  namespace fs = std::filesystem;
+  const std::string models = JoinPath(dir_, "models");
+  std::vector<std::string> paths;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(models, error)) {
+    if (absl::EndsWith(entry.path().filename().string(), ".key.txt")) {
+      paths.push_back(entry.path().string());
+    }
+  }
+  if (error) {
+    return absl::NotFoundError(
+        absl::StrCat("no run cache at ", models, ": ", error.message()));
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<RunKey> keys;
+  for (const std::string& path : paths) {
+    ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path));
+    if (!google::protobuf::TextFormat::ParseFromString(text,
+                                                       &keys.emplace_back())) {
+      return absl::DataLossError(absl::StrCat(path, ": not a RunKey"));
+    }
+  }
+  return keys;
+}
+
+absl::StatusOr<TrainedModel> RunCache::SaveModel(const RunKey& key,
+                                                 const ParamMap& params,
+                                                 double train_seconds) {
   TrainedModel model;
   model.hash = CacheKeyHash(key);
   model.params = ToDevice(params, device_);
+  model.train_seconds = train_seconds;
   Checkpoint checkpoint;
   checkpoint.metadata["key"] = CanonicalText(key);
-  checkpoint.metadata["train_seconds"] = "0";
+  checkpoint.metadata["train_seconds"] = absl::StrCat(train_seconds);
   checkpoint.sections["params"] = params;
   RETURN_IF_ERROR(MakeDirs(JoinPath(dir_, "models")));
   RETURN_IF_ERROR(SaveCheckpoint(ModelPath(model.hash), checkpoint));
-  RETURN_IF_ERROR(WriteFileAtomically(
-      JoinPath(dir_, absl::StrCat("models/", model.hash, ".key.txt")),
-      PrettyText(key)));
+  RETURN_IF_ERROR(WriteFileAtomically(KeyPath(model.hash), PrettyText(key)));
   return model;
+}
+
+absl::StatusOr<TrainedModel> RunCache::Store(const RunKey& key,
+                                             const ParamMap& params) {
+  return SaveModel(key, params, /*train_seconds=*/0.0);
 }
 
 absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
@@ -198,18 +235,8 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
     std::remove(partial_path.c_str());
     return trained;
   }
-  TrainedModel model;
-  model.params = params;
-  model.hash = hash;
-  model.train_seconds = elapsed();
-  Checkpoint checkpoint;
-  checkpoint.metadata["key"] = key_text;
-  checkpoint.metadata["train_seconds"] = absl::StrCat(model.train_seconds);
-  checkpoint.sections["params"] = params;
-  RETURN_IF_ERROR(SaveCheckpoint(model_path, checkpoint));
-  RETURN_IF_ERROR(WriteFileAtomically(
-      JoinPath(dir_, absl::StrCat("models/", hash, ".key.txt")),
-      PrettyText(request.key)));
+  ASSIGN_OR_RETURN(TrainedModel model,
+                   SaveModel(request.key, params, elapsed()));
   std::remove(partial_path.c_str());
   return model;
 }

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/models/param_map.h"
@@ -72,11 +73,23 @@ class RunCache {
   absl::StatusOr<TrainedModel> Load(const RunKey& key);
   bool Contains(const RunKey& key) const;
 
+  // The keys of every finished model (read from models/<hash>.key.txt), in
+  // hash order. NotFound when the cache has no models/ directory; DataLoss
+  // when a key file does not parse.
+  absl::StatusOr<std::vector<RunKey>> CachedKeys() const;
+
   const std::string& dir() const { return dir_; }
   std::string ModelPath(const std::string& hash) const;
   std::string PartialPath(const std::string& hash) const;
+  // models/<hash>.key.txt: the key in readable text, beside the model.
+  std::string KeyPath(const std::string& hash) const;
 
  private:
+  // Writes the finished model (checkpoint and key text) atomically.
+  absl::StatusOr<TrainedModel> SaveModel(const RunKey& key,
+                                         const ParamMap& params,
+                                         double train_seconds);
+
   std::string dir_;
   torch::Device device_;
   bool training_enabled_ = true;

@@ -4,15 +4,11 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
-#include <system_error>
+#include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "google/protobuf/text_format.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
@@ -32,37 +28,30 @@ std::string CheckedInModelsDir() {
                         : std::string(kSmokeModelsDir);
 }
 
-// Copies the checked-in models whose key (the cache's <hash>.key.txt) has
-// role "endpoint" into <cache_dir>/models.
-absl::Status CopyCheckedInEndpoints(const std::string& cache_dir) {
-  namespace fs = std::filesystem;
-  const std::string from = JoinPath(CheckedInModelsDir(), "models");
-  const std::string to = JoinPath(cache_dir, "models");
-  RETURN_IF_ERROR(MakeDirs(to));
-  std::error_code error;
+absl::Status CopyFile(const std::string& from, const std::string& to) {
+  ASSIGN_OR_RETURN(const std::string bytes, ReadFileToString(from));
+  return WriteFileAtomically(to, bytes);
+}
+
+// Copies the checked-in models whose key has role "endpoint" (checkpoint
+// and key file, byte for byte) into the cache `to`.
+absl::Status CopyCheckedInEndpoints(const RunCache& to) {
+  const RunCache from(CheckedInModelsDir());
+  absl::StatusOr<std::vector<RunKey>> keys = from.CachedKeys();
   int copied = 0;
-  for (const auto& entry : fs::directory_iterator(from, error)) {
-    const std::string name = entry.path().filename().string();
-    if (!absl::EndsWith(name, ".key.txt")) continue;
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(entry.path()));
-    RunKey key;
-    if (!google::protobuf::TextFormat::ParseFromString(text, &key)) {
-      return absl::DataLossError(
-          absl::StrCat(entry.path().string(), ": not a RunKey"));
-    }
+  for (const RunKey& key : keys.ok() ? *keys : std::vector<RunKey>()) {
     if (key.role() != "endpoint") continue;
-    const std::string hash(absl::StripSuffix(name, ".key.txt"));
-    for (const std::string& file : {hash + ".ckpt", name}) {
-      ASSIGN_OR_RETURN(std::string bytes,
-                       ReadFileToString(JoinPath(from, file)));
-      RETURN_IF_ERROR(WriteFileAtomically(JoinPath(to, file), bytes));
-    }
+    const std::string hash = CacheKeyHash(key);
+    RETURN_IF_ERROR(MakeDirs(JoinPath(to.dir(), "models")));
+    RETURN_IF_ERROR(CopyFile(from.ModelPath(hash), to.ModelPath(hash)));
+    RETURN_IF_ERROR(CopyFile(from.KeyPath(hash), to.KeyPath(hash)));
     ++copied;
   }
-  if (error || copied == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no checked-in endpoint models in ", from,
-                     " (regenerate with scripts/regenerate_goldens.sh)"));
+  if (copied == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no checked-in endpoint models in ", from.dir(), " (",
+        keys.ok() ? "none has role endpoint" : keys.status().message(),
+        "; regenerate with scripts/regenerate_goldens.sh)"));
   }
   return absl::OkStatus();
 }
@@ -116,7 +105,7 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup(
     const std::string dir = pattern;
     setup->cache = std::make_unique<RunCache>(dir);
     if (models == SmokeModels::kCheckedInEndpoints) {
-      RETURN_IF_ERROR(CopyCheckedInEndpoints(dir));
+      RETURN_IF_ERROR(CopyCheckedInEndpoints(*setup->cache));
     }
   }
   ExperimentContext& c = setup->context;

@@ -20,7 +20,6 @@
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/smoke_golden.h"
 #include "lib/experiment/table3.h"
-#include "lib/train/evaluate.h"
 
 namespace mmc {
 namespace {
@@ -101,17 +100,8 @@ TEST(TrainingSmokeTest, SmokeRecipeLearnsTheCueFromScratch) {
         TrainEndpoint(s.spec, *s.model, *s.dataset, c, s.spec.seeds(0),
                       s.cache.get(), torch::kCPU, /*progress=*/false);
     EXPECT_TRUE(trained.ok()) << trained.status();
-    std::vector<SetMetrics> metrics;
-    if (!trained.ok()) return metrics;
-    for (const auto& [name, batch] : s.sets->sets()) {
-      const Metrics m = Evaluate(*s.model, trained->params, batch,
-                                 s.spec.eval().batch_size());
-      SetMetrics& out = metrics.emplace_back();
-      out.set_set(name);
-      out.set_accuracy(m.accuracy);
-      out.set_loss(m.loss);
-    }
-    return metrics;
+    if (!trained.ok()) return std::vector<SetMetrics>();
+    return s.sets->EvaluateAll(*s.model, trained->params);
   };
   const std::vector<SetMetrics> theta_c = metrics_of(0.8);
   const std::vector<SetMetrics> theta_nc = metrics_of(0.0);

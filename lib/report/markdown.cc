@@ -26,25 +26,30 @@ std::string Fixed(double value, int digits) {
   return absl::StrFormat("%.*f", digits, value);
 }
 
-absl::Status WriteReport(const std::string& dir, const std::string& name,
-                         const std::string& markdown,
-                         const google::protobuf::Message& results) {
+absl::Status WriteJson(const std::string& path,
+                       const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   const auto status =
-      google::protobuf::util::MessageToJsonString(results, &json, options);
+      google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
     return absl::InternalError(
         absl::StrCat("JSON rendering failed: ", status.ToString()));
   }
+  return WriteFileAtomically(path, json);
+}
+
+absl::Status WriteReport(const std::string& dir, const std::string& name,
+                         const std::string& markdown,
+                         const google::protobuf::Message& results) {
   if (absl::Status s =
           WriteFileAtomically(JoinPath(dir, name + ".md"), markdown);
       !s.ok()) {
     return s;
   }
-  return WriteFileAtomically(JoinPath(dir, name + ".json"), json);
+  return WriteJson(JoinPath(dir, name + ".json"), results);
 }
 
 }  // namespace mmc

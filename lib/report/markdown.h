@@ -26,6 +26,11 @@ class MarkdownTable {
 // Fixed-point with `digits` decimals; "n/a" for NaN.
 std::string Fixed(double value, int digits = 1);
 
+// Writes `message` to `path` atomically in protobuf's JSON form (field names
+// as in the .proto, indented).
+absl::Status WriteJson(const std::string& path,
+                       const google::protobuf::Message& message);
+
 // Writes <dir>/<name>.md and <dir>/<name>.json (protobuf's JSON form of
 // `results`, field names as in the .proto), both atomically.
 absl::Status WriteReport(const std::string& dir, const std::string& name,

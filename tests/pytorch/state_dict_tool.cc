@@ -15,6 +15,7 @@
 #include <iostream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/models/model.h"
@@ -61,10 +62,9 @@ int Main(int argc, char** argv) {
     // training-mode passes), so a swapped BN tensor changes the logits.
     for (auto& [name, t] : params) {
       torch::NoGradGuard no_grad;
-      if (name.size() > 10 && name.substr(name.size() - 10) == ".bn.weight") {
+      if (absl::EndsWith(name, ".bn.weight")) {
         t.uniform_(0.5, 1.5);
-      } else if (name.size() > 8 &&
-                 name.substr(name.size() - 8) == ".bn.bias") {
+      } else if (absl::EndsWith(name, ".bn.bias")) {
         t.normal_(0.0, 0.1);
       }
     }
