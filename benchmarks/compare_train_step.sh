@@ -3,7 +3,9 @@
 # //benchmarks:train_step_benchmark) with the PyTorch reference
 # (benchmarks/reference/train_step_reference.py, Debian's python3-torch, the
 # same LibTorch 1.13.1), configuration by configuration in one run, and prints
-# a Markdown table: config, ours img/s, PyTorch img/s, ratio (ours/PyTorch).
+# a Markdown table: config, ours img/s, PyTorch img/s, ratio (ours/PyTorch),
+# our GFLOP/s (forward x 3) and its share of the attainable convolution
+# peak measured first with the same threads (benchmarks/peak.h).
 #
 # Usage: benchmarks/compare_train_step.sh [--rounds N] [--wait_idle S]
 #                                         [CONFIG_SUBSTRING...]
@@ -39,7 +41,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --wait_idle) wait_idle="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) filters+=("$1"); shift ;;
   esac
 done
@@ -133,6 +135,19 @@ bazel run -c opt --script_path="$tmp/train_step_benchmark.sh" \
   //benchmarks:train_step_benchmark >&2
 echo "Built in $((SECONDS - start)) s." >&2
 
+# The attainable convolution FLOP/s with the same 2 threads (benchmarks/
+# peak.h), for the "% of conv peak" column.
+wait_for_idle
+"$tmp/train_step_benchmark.sh" --benchmark_filter='^peak/conv' \
+  --benchmark_out="$tmp/peak.json" --benchmark_out_format=json >&2
+peak="$("$PYTHON" -c '
+import json, sys
+runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b["name"].startswith("peak/conv")]
+if len(runs) != 1: sys.exit("expected one peak/conv benchmark, got %d" % len(runs))
+print("%.1f" % runs[0]["GFLOPs"])
+' "$tmp/peak.json")"
+echo "Convolution peak: $peak GFLOP/s." >&2
+
 rows=()
 for entry in "${CONFIGS[@]}"; do
   IFS='|' read -r name args seconds warmup <<<"$entry"
@@ -163,14 +178,15 @@ for entry in "${CONFIGS[@]}"; do
   done
   ratio="$(awk -v a="$best_ours" -v b="$best_ref" 'BEGIN{printf "%.2f", a / b}')"
   echo "$name: ours $best_ours, PyTorch $best_ref, ratio $ratio ($((SECONDS - t0)) s)" >&2
-  rows+=("| $name | $best_ours | $best_ref | $ratio | $gflops | ${ours_others}% / ${ref_others}% |")
+  pct="$(awk -v g="$gflops" -v p="$peak" 'BEGIN{printf "%.0f%%", 100 * g / p}')"
+  rows+=("| $name | $best_ours | $best_ref | $ratio | $gflops | $pct | ${ours_others}% / ${ref_others}% |")
 done
 
 echo
 echo "Best of $rounds alternating runs per side:"
 echo
-echo "| config | ours img/s | PyTorch img/s | ratio (ours/PyTorch) | ours GFLOP/s | others' CPU (ours / PyTorch run) |"
-echo "|---|---|---|---|---|---|"
+echo "| config | ours img/s | PyTorch img/s | ratio (ours/PyTorch) | ours GFLOP/s | % of conv peak ($peak GFLOP/s) | others' CPU (ours / PyTorch run) |"
+echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Total $((SECONDS - start)) s ($NCPU cores, 2 threads, batch 128)."

@@ -9,11 +9,17 @@
 // peak of this machine with the same threads: a large GEMM and a large
 // convolution.
 //
-// Networks: the quick tier's VGG-13 x1/8 on 1x28x28 and the paper tier's
-// ResNet-18 x1 on 3x32x32, with PyTorch-default random weights (endpoints
-// seeds 1 and 2, quadratic midpoint seed 3) and random inputs and labels
-// (seed 1234): throughput does not depend on what the weights learnt, and
-// the PyTorch reference computes the same numbers from the same tensors.
+// Networks: the quick tier's VGG-13 x1/8 on 1x28x28, *trained*: the
+// checked-in smoke models (testdata/smoke_models: theta_C c=0.8, theta_NC
+// and the quadratic w/ cue midpoint between them) evaluated on the quick
+// spec's real Fashion-MNIST sets (NC/C/RC/RI, 2,500 test images each; BN
+// reset on 2,500 images of theta_C's training mix), so that the losses and
+// accuracies compared with PyTorch are those of networks that learnt
+// something. And the paper tier's ResNet-18 x1 on 3x32x32 with
+// PyTorch-default random weights (endpoint seeds 1 and 2, midpoint seed 3)
+// and random inputs and labels (seed 1234): no trained ResNet-18 exists on
+// this CPU machine (hours of training) and throughput does not depend on
+// what the weights learnt.
 // Counters: items_per_second (images through the network per second,
 // reset plus evaluation) and GFLOPs (forward FLOPs x images / s).
 //
@@ -31,18 +37,24 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/peak.h"
 #include "lib/data/cue_dataset.h"
+#include "lib/experiment/endpoints.h"
+#include "lib/experiment/eval_sets.h"
+#include "lib/experiment/run_cache.h"
 #include "lib/models/model.h"
 #include "lib/models/param_map.h"
 #include "lib/paths/bn_reset.h"
 #include "lib/paths/path.h"
 #include "lib/spec/spec.pb.h"
+#include "lib/spec/spec_io.h"
 #include "lib/train/evaluate.h"
 
 namespace mmc {
@@ -54,6 +66,11 @@ int Threads() {
   return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 2;
 }
 constexpr int64_t kClasses = 10;
+// Runfiles paths (data deps of the target; bazel run starts in the
+// runfiles tree).
+constexpr char kSmokeSpecPath[] = "specs/smoke/fashion_box.textproto";
+constexpr char kQuickSpecPath[] = "specs/quick/fashion_box.textproto";
+constexpr char kSmokeModelsPath[] = "testdata/smoke_models";
 const char* const kSetNames[] = {"NC", "C", "RC", "RI"};
 
 struct Config {
@@ -64,6 +81,8 @@ struct Config {
   int64_t reset_size;  // BN-reset images.
   int64_t set_size;    // Images per evaluation set (4 sets).
   int64_t batch_size;  // Evaluation and reset batches.
+  // Trained weights and real data (the VGG), or random ones.
+  bool trained;
   // Whole paths timed: {K, points_per_pass, path_workers, quadratic}. Those
   // with the defaults (1, 0) are the tasks' setting; --export_dir writes
   // our numbers for them and compare.sh runs the reference on them.
@@ -88,6 +107,7 @@ const std::vector<Config>& Configs() {
        2500,
        2500,
        500,
+       /*trained=*/true,
        {{11, 1, 0, 0},
         {11, 1, 1, 0},
         {11, 11, 1, 0},
@@ -103,6 +123,7 @@ const std::vector<Config>& Configs() {
        500,
        250,
        250,
+       /*trained=*/false,
        {{11, 1, 0, 0}, {11, 1, 1, 0}}},
   };
   return *configs;
@@ -118,6 +139,66 @@ struct Fixture {
   int64_t images_per_point = 0;
 };
 
+// Exits with a message: a benchmark without its inputs measures nothing.
+template <typename T>
+T OrDie(absl::StatusOr<T> value, const std::string& what) {
+  if (!value.ok()) {
+    std::cerr << "path_eval_benchmark: " << what << ": " << value.status()
+              << "\n";
+    std::exit(1);
+  }
+  return *std::move(value);
+}
+
+// The trained VGG of the Config comment: models from the checked-in smoke
+// cache (training disabled), data from the quick spec's dataset.
+void LoadTrained(const Config& config, Fixture* f) {
+  const Spec smoke = OrDie(LoadSpec(kSmokeSpecPath), "smoke spec");
+  const Spec quick = OrDie(LoadSpec(kQuickSpecPath), "quick spec");
+  if (smoke.model().width() != config.width ||
+      smoke.model().arch() != config.arch) {
+    std::cerr << "path_eval_benchmark: the smoke models are not " << config.name
+              << "\n";
+    std::exit(1);
+  }
+  RunCache cache(kSmokeModelsPath);
+  cache.set_training_enabled(false);
+  const double c = 0.8;
+  const TrainedModel a =
+      OrDie(cache.Load(EndpointKey(smoke, c, 0)), "theta_C of the smoke cache");
+  const TrainedModel b = OrDie(cache.Load(EndpointKey(smoke, 0.0, 0)),
+                               "theta_NC of the smoke cache");
+  std::optional<RunKey> mid_key;
+  for (const RunKey& key : OrDie(cache.CachedKeys(), "smoke cache keys")) {
+    if (key.role() == "quadratic_midpoint" &&
+        key.data_view() == ViewName(View::kTrainCue) &&
+        key.parents_size() == 2 && key.parents(0) == a.hash &&
+        key.parents(1) == b.hash) {
+      mid_key = key;
+    }
+  }
+  if (!mid_key.has_value()) {
+    std::cerr << "path_eval_benchmark: no quadratic w/ cue midpoint between "
+                 "theta_C and theta_NC in "
+              << kSmokeModelsPath << "\n";
+    std::exit(1);
+  }
+  f->a = a.params;
+  f->b = b.params;
+  f->mid = OrDie(cache.Load(*mid_key), "the midpoint").params;
+  const std::shared_ptr<const CueDataset> dataset =
+      OrDie(CueDataset::Load(quick.dataset(), ""), "Fashion-MNIST");
+  EvalSpec eval = quick.eval();
+  eval.set_test_size(static_cast<int>(config.set_size));
+  const EvalSets sets(*dataset, eval, torch::kCPU);
+  for (const char* name : kSetNames) {
+    for (const auto& [set, batch] : sets.sets()) {
+      if (set == name) f->sets.push_back({set, batch});
+    }
+  }
+  f->bn_data = dataset->Materialize(View::kTrainMix, config.reset_size, c).x;
+}
+
 const Fixture& GetFixture(const Config& config) {
   static auto* fixtures = new std::map<std::string, std::unique_ptr<Fixture>>;
   std::unique_ptr<Fixture>& slot = (*fixtures)[config.name];
@@ -128,18 +209,22 @@ const Fixture& GetFixture(const Config& config) {
   spec.set_arch(config.arch);
   spec.set_width(config.width);
   f.model = std::move(Model::Create(spec, config.channels, kClasses)).value();
-  f.a = f.model->Init(1);
-  f.b = f.model->Init(2);
-  f.mid = f.model->Init(3);
-  torch::manual_seed(1234);
-  f.bn_data = torch::randn(
-      {config.reset_size, config.channels, config.height, config.width_px});
-  for (const char* name : kSetNames) {
-    Batch batch;
-    batch.x = torch::randn(
-        {config.set_size, config.channels, config.height, config.width_px});
-    batch.y = torch::randint(0, kClasses, {config.set_size}, torch::kLong);
-    f.sets.push_back({name, batch});
+  if (config.trained) {
+    LoadTrained(config, &f);
+  } else {
+    f.a = f.model->Init(1);
+    f.b = f.model->Init(2);
+    f.mid = f.model->Init(3);
+    torch::manual_seed(1234);
+    f.bn_data = torch::randn(
+        {config.reset_size, config.channels, config.height, config.width_px});
+    for (const char* name : kSetNames) {
+      Batch batch;
+      batch.x = torch::randn(
+          {config.set_size, config.channels, config.height, config.width_px});
+      batch.y = torch::randint(0, kClasses, {config.set_size}, torch::kLong);
+      f.sets.push_back({name, batch});
+    }
   }
   f.eval.set_batch_size(config.batch_size);
   f.eval.set_bn_reset_mode(EvalSpec::CUMULATIVE);
@@ -244,38 +329,6 @@ void BM_WholePath(benchmark::State& state, const Config& config) {
                f.images_per_point);
 }
 
-// Attainable FLOP/s: an n x n x n single-precision GEMM.
-void BM_PeakGemm(benchmark::State& state) {
-  torch::set_num_threads(Threads());
-  const int64_t n = state.range(0);
-  torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({n, n}), y = torch::randn({n, n});
-  torch::Tensor z = torch::empty({n, n});
-  for (auto _ : state) torch::mm_out(z, x, y);
-  state.counters["GFLOPs"] = benchmark::Counter(
-      2.0 * n * n * n * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
-}
-
-// Attainable convolution FLOP/s: a 3x3 conv, 256 -> 256 channels, on a
-// batch of 64 images of 16 x 16 (ResNet-18 layer3's shape), input and
-// weight already in oneDNN's blocked layout, as the best case of our path.
-void BM_PeakConv(benchmark::State& state) {
-  torch::set_num_threads(Threads());
-  c10::InferenceMode guard;
-  torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({64, 256, 16, 16}).to_mkldnn();
-  const torch::Tensor w = torch::mkldnn_reorder_conv2d_weight(
-      torch::randn({256, 256, 3, 3}).to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
-  const torch::Tensor b = torch::zeros({256});
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        torch::mkldnn_convolution(x, w, b, {1, 1}, {1, 1}, {1, 1}, 1));
-  }
-  state.counters["GFLOPs"] = benchmark::Counter(
-      2.0 * 64 * 256 * 256 * 9 * 16 * 16 * 1e-9 * state.iterations(),
-      benchmark::Counter::kIsRate);
-}
-
 void Register() {
   for (const Config& config : Configs()) {
     const std::string n = config.name;
@@ -306,13 +359,7 @@ void Register() {
       whole->Args({run[0], run[1], run[2], run[3]});
     }
   }
-  benchmark::RegisterBenchmark("peak/gemm", BM_PeakGemm)
-      ->Arg(2048)
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
-  benchmark::RegisterBenchmark("peak/conv3x3_256ch_16x16_b64", BM_PeakConv)
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  RegisterPeakBenchmarks(Threads());
 }
 
 // Writes what the PyTorch reference needs and our own path numbers.

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/peak.h"
 #include "lib/data/cue_dataset.h"
 #include "lib/models/model.h"
 #include "lib/models/param_map.h"
@@ -118,6 +119,9 @@ const bool kRegistered = [] {
         ->MinTime(MinTime(config))
         ->UseRealTime();
   }
+  // The same threads' attainable FLOP/s: compare_train_step.sh states the
+  // training step as a share of the convolution peak.
+  RegisterPeakBenchmarks(Threads());
   return true;
 }();
 

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Stale models would be loaded, not retrained: start from an empty set.
 rm -rf testdata/smoke_models
-for test in //lib/experiment:fig3_smoke_test //lib/experiment:fig4_smoke_test //lib/experiment:table3_smoke_test; do
+for test in //lib/experiment:fig3_smoke_test //lib/experiment:fig4_smoke_test //lib/experiment:table3_smoke_test //lib/experiment:ladder_smoke_test; do
   echo "regenerating with $test" >&2
   # The same OpenBLAS kernels and compilation mode as `bazel test` (.bazelrc).
   OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 MMC_REGENERATE_GOLDENS=1 bazel run "$test"

@@ -18,6 +18,7 @@
 #include "lib/report/path_report.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
+#include "lib/util/work_meter.h"
 #include "tasks/artifacts.h"
 #include "tasks/task_common.h"
 
@@ -57,7 +58,9 @@ absl::Status Run() {
   std::vector<ArtifactSummary> summaries;
   for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact,
                    RunTable2Artifact}) {
+    const WorkTally before = CurrentWork();
     ASSIGN_OR_RETURN(ArtifactSummary s, run(*task));
+    s.work = CurrentWork() - before;
     std::cerr << absl::StrFormat("all: %s done in %.0f s: %s\n", s.name,
                                  s.seconds, s.headline);
     summaries.push_back(s);
@@ -66,11 +69,36 @@ absl::Status Run() {
   std::string md =
       absl::StrFormat("# mmc-lens: the whole paper\n\n%s\n", task->spec.name());
   md += ProvenanceMarkdown(info);
-  md += "\n| artifact | report | verdicts | wall time |\n|---|---|---|---|\n";
+  md += "\n| artifact | report | verdicts |\n|---|---|---|\n";
   for (const ArtifactSummary& s : summaries) {
-    absl::StrAppendFormat(&md, "| %s | [%s](%s) | %s | %.0f s |\n", s.name,
-                          s.report, s.report, s.headline, s.seconds);
+    absl::StrAppendFormat(&md, "| %s | [%s](%s) | %s |\n", s.name, s.report,
+                          s.report, s.headline);
   }
+  md +=
+      "\n## Where the time went\n\nImages: trained on (SGD steps of models "
+      "not found in the cache) plus evaluated along paths (BatchNorm reset "
+      "and every set at every point). img/s: all of them over the wall time. "
+      "Training and paths: share of the wall time, with their own img/s; "
+      "the rest is model evaluations, permutation matching, data and "
+      "reports.\n\n| artifact | wall time | images | img/s | training | "
+      "paths | rest |\n|---|---|---|---|---|---|---|\n";
+  WorkTally total;
+  double total_seconds = 0.0;
+  for (const ArtifactSummary& s : summaries) {
+    md += "| " + s.name;
+    for (const std::string& cell : ThroughputCells(s)) md += " | " + cell;
+    md += " |\n";
+    total_seconds += s.seconds;
+    total = total + s.work;
+  }
+  ArtifactSummary all_summary;
+  all_summary.seconds = total_seconds;
+  all_summary.work = total;
+  md += "| all";
+  for (const std::string& cell : ThroughputCells(all_summary)) {
+    md += " | " + cell;
+  }
+  md += " |\n";
   const std::string& out = task->out_dir;
   md += "\n## Every claim\n\n### Fig. 3\n\n";
   ASSIGN_OR_RETURN(std::vector<Verdict> fig3,

@@ -17,6 +17,7 @@
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/golden.h"
+#include "lib/experiment/ladder.h"
 #include "lib/experiment/plan.h"
 #include "lib/experiment/table2.h"
 #include "lib/experiment/table3.h"
@@ -706,6 +707,28 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task) {
   return s;
 }
 
+std::vector<std::string> ThroughputCells(const ArtifactSummary& s) {
+  const WorkTally& w = s.work;
+  const int64_t images = w.train_images + w.path_images;
+  auto share = [&s](double seconds) {
+    return s.seconds > 0
+               ? absl::StrFormat("%.0f%%", 100.0 * seconds / s.seconds)
+               : std::string("n/a");
+  };
+  auto rate = [](int64_t n, double seconds) {
+    return seconds > 0 ? absl::StrFormat("%.0f", n / seconds)
+                       : std::string("-");
+  };
+  return {absl::StrFormat("%.0f s", s.seconds),
+          absl::StrFormat("%.2fM", images / 1e6),
+          rate(images, s.seconds),
+          absl::StrFormat("%s (%s img/s)", share(w.train_seconds),
+                          rate(w.train_images, w.train_seconds)),
+          absl::StrFormat("%s (%s img/s)", share(w.path_seconds),
+                          rate(w.path_images, w.path_seconds)),
+          share(s.seconds - w.train_seconds - w.path_seconds)};
+}
+
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
   std::vector<WorkUnit> units;
   const bool all = artifact == "all";
@@ -742,6 +765,17 @@ std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
       }
     }
   }
+  if (artifact == "ladder") {
+    for (const LadderRung& rung : SortedRungs(spec)) {
+      WorkUnit u{
+          "ladder",
+          absl::StrCat("ladder ", RungLabel(rung.width(), rung.epochs())),
+          spec};
+      u.spec.mutable_ladder()->clear_rungs();
+      *u.spec.mutable_ladder()->add_rungs() = rung;
+      units.push_back(u);
+    }
+  }
   return units;
 }
 
@@ -752,6 +786,7 @@ absl::Status RunWorkUnit(const ExperimentContext& context,
   if (unit.artifact == "fig3") return RunFig3(narrowed).status();
   if (unit.artifact == "fig4") return RunFig4(narrowed).status();
   if (unit.artifact == "table3") return RunTable3(narrowed).status();
+  if (unit.artifact == "ladder") return RunLadder(narrowed).status();
   return absl::InvalidArgumentError(
       absl::StrCat("no work units for ", unit.artifact));
 }

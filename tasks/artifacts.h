@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/util/work_meter.h"
 #include "tasks/experiment_task.h"
 
 namespace mmc {
@@ -20,7 +21,15 @@ struct ArtifactSummary {
   int passed = 0;
   double seconds = 0.0;  // Wall time of this artifact.
   std::string headline;  // One line for the index.
+  // Images trained on and evaluated along paths, and the time in each
+  // (filled by //tasks:all from lib/util/work_meter.h around the artifact).
+  WorkTally work;
 };
+
+// The index's throughput columns of `s`: wall time, images (training +
+// paths), img/s over the wall time, and the share of the wall time spent
+// training, evaluating paths and on the rest ("24 s", "1.2M", ...).
+std::vector<std::string> ThroughputCells(const ArtifactSummary& s);
 
 // The file stem of the Fig. 3 plot of `path` ("fig3_Quadratic_w__Cue").
 std::string Fig3PlotStem(const std::string& path);
@@ -39,16 +48,17 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task);
 // Sharding (--list_jobs, --shard=I/N): an artifact's training splits into
 // independent work units (Fig. 3: one per cue proportion, the control pair
 // with the first; Fig. 4: one per cue proportion; Table 3: one per (cue
-// proportion, seed)); a unit is the artifact's pipeline on a narrowed spec.
-// Shards write only into the shared run cache; a final run without --shard
-// finds every model there and renders the reports.
+// proportion, seed); the ladder: one per rung); a unit is the artifact's
+// pipeline on a narrowed spec. Shards write only into the shared run cache; a
+// final run without --shard finds every model there and renders the reports.
 struct WorkUnit {
   std::string artifact;  // fig3, fig4, table3
   std::string label;     // "fig3 c=0.8"
   Spec spec;             // The narrowed spec.
 };
 
-// The units of `artifact` ("fig3", "fig4", "table3", or "all" for the three).
+// The units of `artifact` ("fig3", "fig4", "table3", "ladder", or "all" for
+// the first three).
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec);
 
 // Runs one unit's pipeline against the context's data and cache.

@@ -55,51 +55,63 @@ absl::StatusOr<TrainedModel> TrainMidpoint(const ExperimentContext& ctx,
   return ctx.cache->TrainOrLoad(request);
 }
 
+// Evaluates `path` as `name` of `pair` into a new entry of results->paths.
+void RunPath(const ExperimentContext& ctx, const std::string& pair, double c,
+             double bn_c, int64_t seed, const std::string& name,
+             const Path& path, const std::string& midpoint_key,
+             std::chrono::steady_clock::time_point start,
+             Fig3Results* results) {
+  PathResult* r = results->add_paths();
+  r->set_path(name);
+  r->set_pair(pair);
+  r->set_cue_proportion(c);
+  r->set_seed(seed);
+  if (!midpoint_key.empty()) r->set_midpoint_key(midpoint_key);
+  EvaluatePathInto(ctx, path, bn_c, r);
+  r->set_seconds(SecondsSince(start));
+  const PathBarrier* own = FindBarrier(*r, "trC");
+  if (ctx.progress) {
+    std::cerr << absl::StrFormat(
+        "fig3: %s c=%g %s: barrier on trC %.3f nats, dip %.1f points "
+        "(%.1f s)\n",
+        pair, c, name, own->loss_barrier(), own->accuracy_dip(), r->seconds());
+  }
+}
+
 }  // namespace
 
-absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
-                          const TrainedModel& b, const std::string& pair,
-                          double c, double bn_c, int64_t seed,
-                          Fig3Results* results) {
-  auto run = [&](const std::string& name, const Path& path,
-                 const std::string& midpoint_key,
-                 std::chrono::steady_clock::time_point start) {
-    PathResult* r = results->add_paths();
-    r->set_path(name);
-    r->set_pair(pair);
-    r->set_cue_proportion(c);
-    r->set_seed(seed);
-    if (!midpoint_key.empty()) r->set_midpoint_key(midpoint_key);
-    EvaluatePathInto(ctx, path, bn_c, r);
-    r->set_seconds(SecondsSince(start));
-    const PathBarrier* own = FindBarrier(*r, "trC");
-    if (ctx.progress) {
-      std::cerr << absl::StrFormat(
-          "fig3: %s c=%g %s: barrier on trC %.3f nats, dip %.1f points "
-          "(%.1f s)\n",
-          pair, c, name, own->loss_barrier(), own->accuracy_dip(),
-          r->seconds());
-    }
-  };
+absl::Status RunLinearPairPaths(const ExperimentContext& ctx,
+                                const TrainedModel& a, const TrainedModel& b,
+                                const std::string& pair, double c, double bn_c,
+                                int64_t seed, Fig3Results* results) {
   auto start = std::chrono::steady_clock::now();
-  run(kLinear, Path{a.params, b.params, std::nullopt}, "", start);
-
+  RunPath(ctx, pair, c, bn_c, seed, kLinear,
+          Path{a.params, b.params, std::nullopt}, "", start, results);
   start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Permutation perm,
                    MatchActivations(*ctx.model, b.params, a.params,
                                     PermutationBatches(ctx, bn_c)));
   ParamMap a_permuted = ApplyPermutation(*ctx.model, a.params, perm);
-  run(kLinearPermuted, Path{a_permuted, b.params, std::nullopt}, "", start);
+  RunPath(ctx, pair, c, bn_c, seed, kLinearPermuted,
+          Path{a_permuted, b.params, std::nullopt}, "", start, results);
+  return absl::OkStatus();
+}
 
+absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
+                          const TrainedModel& b, const std::string& pair,
+                          double c, double bn_c, int64_t seed,
+                          Fig3Results* results) {
+  RETURN_IF_ERROR(RunLinearPairPaths(ctx, a, b, pair, c, bn_c, seed, results));
   for (View view : {View::kTrainCue, View::kTrainNoCue}) {
-    start = std::chrono::steady_clock::now();
+    const auto start = std::chrono::steady_clock::now();
     const std::string name =
         view == View::kTrainCue ? kQuadraticCue : kQuadraticNoCue;
     ASSIGN_OR_RETURN(
         TrainedModel mid,
         TrainMidpoint(ctx, a, b, view, c, seed,
                       absl::StrFormat("midpoint %s c=%g %s", pair, c, name)));
-    run(name, Path{a.params, b.params, mid.params}, mid.hash, start);
+    RunPath(ctx, pair, c, bn_c, seed, name,
+            Path{a.params, b.params, mid.params}, mid.hash, start, results);
   }
   return absl::OkStatus();
 }
@@ -247,6 +259,11 @@ const PathBarrier* FindBarrier(const PathResult& path, const std::string& set) {
     return b;
   }();
   return kMissing;
+}
+
+const PathBarrier* FindBarrier(const PathResult* path, const std::string& set) {
+  static const PathResult* const kNoPath = new PathResult();
+  return FindBarrier(path == nullptr ? *kNoPath : *path, set);
 }
 
 const PathResult* FindPath(const Fig3Results& results, const std::string& pair,

@@ -50,7 +50,6 @@ inline constexpr char kControlPair[] = "control theta_NC-theta_NC'";
 // Runs the whole experiment; fills everything but `info`.
 absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context);
 
-// The BatchNorm reset images for models trained at cue proportion c.
 // The four paths of Fig. 3 between `a` (t = 0) and `b` (t = 1), labelled
 // `pair`, appended to results->paths: linear, linear after permuting `a`
 // onto `b` (activation matching on the BN-reset data at cue proportion
@@ -61,6 +60,13 @@ absl::Status RunPairPaths(const ExperimentContext& context,
                           const std::string& pair, double c, double bn_c,
                           int64_t seed, Fig3Results* results);
 
+// The first two of them: linear and linear after permuting `a` onto `b`.
+absl::Status RunLinearPairPaths(const ExperimentContext& context,
+                                const TrainedModel& a, const TrainedModel& b,
+                                const std::string& pair, double c, double bn_c,
+                                int64_t seed, Fig3Results* results);
+
+// The BatchNorm reset images for models trained at cue proportion c.
 torch::Tensor BnResetData(const ExperimentContext& context, double c);
 
 // Evaluates a path (any endpoints) on the context's sets and fills points and
@@ -103,6 +109,8 @@ View BnResetView(const EvalSpec& eval);
 // Helpers for verdicts and reports. A set the path lacks gives a barrier
 // whose numbers are NaN (every threshold comparison fails).
 const PathBarrier* FindBarrier(const PathResult& path, const std::string& set);
+// The same for a path that may be missing (nullptr: NaN numbers).
+const PathBarrier* FindBarrier(const PathResult* path, const std::string& set);
 const PathResult* FindPath(const Fig3Results& results, const std::string& pair,
                            const std::string& path, double c);
 

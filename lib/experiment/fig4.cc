@@ -27,6 +27,56 @@ FinetuneContext ToFinetuneContext(const ExperimentContext& ctx) {
 
 std::string LrLabel(double lr) { return absl::StrFormat("lr=%g", lr); }
 
+absl::Status RunFig4FineTune(const ExperimentContext& ctx,
+                             const TrainedModel& theta_c, double c,
+                             int64_t seed, double lr,
+                             const std::vector<torch::Tensor>& batches,
+                             Fig4Results* results) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(TrainedModel theta_ft,
+                   FineTuneNoCue(ToFinetuneContext(ctx), theta_c, c, seed, lr));
+  ModelResult ft_result = EvaluateModel(ctx, theta_ft, "theta_FT", c, seed);
+  ft_result.set_method(absl::StrFormat("FT %s", LrLabel(lr)));
+  ft_result.set_lr(lr);
+  *results->add_finetuned() = ft_result;
+  // Both linear paths: the paper's figure (after permutation) and the
+  // plain one.
+  auto add_path = [&](const char* kind) {
+    PathResult* path = results->add_paths();
+    path->set_path(kind);
+    path->set_pair(absl::StrFormat("theta_C-theta_FT %s", LrLabel(lr)));
+    path->set_cue_proportion(c);
+    path->set_seed(seed);
+    path->set_lr(lr);
+    return path;
+  };
+  PathResult* plain = add_path(kLinear);
+  EvaluatePathInto(ctx, Path{theta_c.params, theta_ft.params, std::nullopt}, c,
+                   plain);
+  ASSIGN_OR_RETURN(
+      Permutation perm,
+      MatchActivations(*ctx.model, theta_c.params, theta_ft.params, batches));
+  PathResult* path = add_path(kLinearPermuted);
+  EvaluatePathInto(
+      ctx,
+      Path{theta_c.params, ApplyPermutation(*ctx.model, theta_ft.params, perm),
+           std::nullopt},
+      c, path);
+  path->set_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  if (ctx.progress) {
+    const PathBarrier* b = FindBarrier(*path, "trC");
+    const PathBarrier* b_plain = FindBarrier(*plain, "trC");
+    std::cerr << absl::StrFormat(
+        "fig4: c=%g %s: barrier on trC %.3f nats, dip %.1f after "
+        "permutation; %.3f, %.1f without (%.1f s)\n",
+        c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
+        b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
   const Spec& spec = *ctx.spec;
   if (spec.seeds_size() == 0 || spec.cue_proportions_size() == 0 ||
@@ -35,7 +85,6 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
         "fig4 needs seeds, cue_proportions and finetune.fig4_lrs in the spec");
   }
   const int64_t seed = spec.seeds(0);
-  const FinetuneContext ft = ToFinetuneContext(ctx);
   Fig4Results results;
   for (double c : spec.cue_proportions()) {
     ASSIGN_OR_RETURN(TrainedModel theta_c,
@@ -44,48 +93,8 @@ absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
     *results.add_endpoints() = EvaluateModel(ctx, theta_c, "theta_C", c, seed);
     const std::vector<torch::Tensor> batches = PermutationBatches(ctx, c);
     for (double lr : spec.finetune().fig4_lrs()) {
-      const auto start = std::chrono::steady_clock::now();
-      ASSIGN_OR_RETURN(TrainedModel theta_ft,
-                       FineTuneNoCue(ft, theta_c, c, seed, lr));
-      ModelResult ft_result = EvaluateModel(ctx, theta_ft, "theta_FT", c, seed);
-      ft_result.set_method(absl::StrFormat("FT %s", LrLabel(lr)));
-      ft_result.set_lr(lr);
-      *results.add_finetuned() = ft_result;
-      // Both linear paths: the paper's figure (after permutation) and the
-      // plain one.
-      auto add_path = [&](const char* kind) {
-        PathResult* path = results.add_paths();
-        path->set_path(kind);
-        path->set_pair(absl::StrFormat("theta_C-theta_FT %s", LrLabel(lr)));
-        path->set_cue_proportion(c);
-        path->set_seed(seed);
-        path->set_lr(lr);
-        return path;
-      };
-      PathResult* plain = add_path(kLinear);
-      EvaluatePathInto(ctx, Path{theta_c.params, theta_ft.params, std::nullopt},
-                       c, plain);
-      ASSIGN_OR_RETURN(Permutation perm,
-                       MatchActivations(*ctx.model, theta_c.params,
-                                        theta_ft.params, batches));
-      PathResult* path = add_path(kLinearPermuted);
-      EvaluatePathInto(ctx,
-                       Path{theta_c.params,
-                            ApplyPermutation(*ctx.model, theta_ft.params, perm),
-                            std::nullopt},
-                       c, path);
-      path->set_seconds(std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - start)
-                            .count());
-      if (ctx.progress) {
-        const PathBarrier* b = FindBarrier(*path, "trC");
-        const PathBarrier* b_plain = FindBarrier(*plain, "trC");
-        std::cerr << absl::StrFormat(
-            "fig4: c=%g %s: barrier on trC %.3f nats, dip %.1f after "
-            "permutation; %.3f, %.1f without (%.1f s)\n",
-            c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
-            b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
-      }
+      RETURN_IF_ERROR(
+          RunFig4FineTune(ctx, theta_c, c, seed, lr, batches, &results));
     }
   }
   for (const Verdict& v : Fig4Verdicts(results, spec.claims())) {

@@ -20,6 +20,17 @@ namespace mmc {
 
 absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& context);
 
+// One fine-tuning of Fig. 4: theta_C (trained at cue proportion c) fine-tuned
+// at `lr` on the training images without cue (cached), evaluated, and the
+// linear paths theta_C -> theta_FT plain and after permuting theta_FT onto
+// theta_C (activation matching on `batches`, PermutationBatches(ctx, c)),
+// appended to `results`.
+absl::Status RunFig4FineTune(const ExperimentContext& context,
+                             const TrainedModel& theta_c, double c,
+                             int64_t seed, double lr,
+                             const std::vector<torch::Tensor>& batches,
+                             Fig4Results* results);
+
 // The fine-tuning library's view of an experiment context.
 FinetuneContext ToFinetuneContext(const ExperimentContext& context);
 

@@ -81,7 +81,9 @@ std::string RenderPlan(const Spec& spec, const std::string& model_name,
                         "training", "images", "PFLOPs", "CPU hours");
   for (const PlannedRun& run : runs) {
     const int64_t images = run.samples * run.train.epochs();
-    const double flops = 3.0 * forward_flops * images;
+    const double flops =
+        3.0 * (run.forward_flops > 0 ? run.forward_flops : forward_flops) *
+        images;
     total_flops += flops;
     total_images += images;
     absl::StrAppendFormat(&out, "  %-34s %-70s %12d %10.4f %10.2f\n", run.name,

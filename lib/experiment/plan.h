@@ -34,11 +34,14 @@ struct PlannedRun {
   std::string name;
   TrainSpec train;
   int64_t samples = 0;  // Per epoch.
+  // Forward FLOPs per image of this run's network; 0: RenderPlan's
+  // `forward_flops` (runs of one plan may differ in width: the ladder).
+  double forward_flops = 0.0;
 };
 
 // The --dry_run text: the spec's settings, a table of the runs (epochs,
 // images, FLOPs, estimated CPU time) and totals. `forward_flops` is per
-// image (Model::ForwardFlops).
+// image (Model::ForwardFlops), for the runs that do not set their own.
 std::string RenderPlan(const Spec& spec, const std::string& model_name,
                        double forward_flops,
                        const std::vector<PlannedRun>& runs);

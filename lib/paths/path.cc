@@ -4,12 +4,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <limits>
 #include <thread>
 
 #include "lib/paths/bn_reset.h"
 #include "lib/train/evaluate.h"
+#include "lib/util/work_meter.h"
 
 namespace mmc {
 
@@ -112,6 +114,7 @@ std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,
     const torch::Tensor& bn_data, const EvalSpec& eval) {
+  const auto start = std::chrono::steady_clock::now();
   const int64_t per_pass = PointsPerPass(eval, ts.size());
   std::vector<std::pair<size_t, size_t>> passes;  // (first, count)
   for (size_t first = 0; first < ts.size(); first += per_pass) {
@@ -155,6 +158,12 @@ std::vector<PointMetrics> EvaluatePath(
   for (std::vector<PointMetrics>& r : results) {
     for (PointMetrics& p : r) out.push_back(std::move(p));
   }
+  int64_t images_per_point = bn_data.size(0);
+  for (const auto& [name, batch] : sets) images_per_point += batch.x.size(0);
+  AddPathWork(
+      images_per_point * static_cast<int64_t>(ts.size()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   return out;
 }
 

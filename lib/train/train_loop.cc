@@ -14,6 +14,7 @@
 #include "lib/train/schedule.h"
 #include "lib/train/sgd.h"
 #include "lib/util/random.h"
+#include "lib/util/work_meter.h"
 
 namespace mmc {
 namespace {
@@ -127,6 +128,7 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
       if (absl::Status s = on_epoch(*state, *params); !s.ok()) return s;
     }
   }
+  AddTrainingWork(images_done, Seconds(start));
   for (auto& [name, t] : *params) t.requires_grad_(false);
   return absl::OkStatus();
 }

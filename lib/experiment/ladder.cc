@@ -1,0 +1,363 @@
+// Implementation of lib/experiment/ladder.h.
+#include "lib/experiment/ladder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/experiment/endpoints.h"
+#include "lib/experiment/eval_sets.h"
+#include "lib/experiment/fig4.h"
+#include "lib/experiment/plan.h"
+#include "lib/models/model.h"
+#include "lib/models/param_map.h"
+#include "lib/util/status_macros.h"
+
+namespace mmc {
+namespace {
+
+bool SameRung(const LadderRung& a, const LadderRung& b) {
+  return std::abs(a.width() - b.width()) < 1e-12 && a.epochs() == b.epochs();
+}
+
+struct Accuracies {
+  double nc = NAN, c = NAN, rc = NAN, ri = NAN;
+};
+
+Accuracies AccuraciesOf(const ModelResult& m) {
+  const std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
+  return {AccuracyOf(metrics, "NC"), AccuracyOf(metrics, "C"),
+          AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "RI")};
+}
+
+const ModelResult* FindModel(
+    const google::protobuf::RepeatedPtrField<ModelResult>& models,
+    const std::string& name) {
+  for (const ModelResult& m : models) {
+    if (m.name() == name) return &m;
+  }
+  return nullptr;
+}
+
+// B(trC) of the rung's Linear Permuted path of `pair` (NaN if missing).
+double PermutedBarrier(const LadderRungResult& rung, const std::string& pair) {
+  for (const PathResult& p : rung.fig3().paths()) {
+    if (p.pair() == pair && p.path() == kLinearPermuted) {
+      return FindBarrier(p, "trC")->loss_barrier();
+    }
+  }
+  return NAN;
+}
+
+std::string BarrierText(const PathBarrier& b) {
+  return absl::StrFormat("B(trC) %.3f, dip %.1f", b.loss_barrier(),
+                         b.accuracy_dip());
+}
+
+}  // namespace
+
+absl::Status ValidateLadder(const Spec& spec) {
+  const LadderSpec& ladder = spec.ladder();
+  if (ladder.rungs_size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec \"", spec.name(),
+        "\" has no ladder { rungs { width: ... epochs: ... } }: the ladder "
+        "needs at least one rung"));
+  }
+  for (int i = 0; i < ladder.rungs_size(); ++i) {
+    const LadderRung& r = ladder.rungs(i);
+    if (!r.has_width() || !(r.width() > 0) || !std::isfinite(r.width())) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "ladder.rungs[%d]: width must be set and > 0, got %g", i, r.width()));
+    }
+    if (!r.has_epochs() || r.epochs() <= 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "ladder.rungs[%d]: epochs must be set and > 0, got %d", i,
+          r.epochs()));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (SameRung(r, ladder.rungs(j))) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("ladder.rungs[%d] repeats rungs[%d] (%s)", i, j,
+                            RungLabel(r.width(), r.epochs())));
+      }
+    }
+  }
+  const double c = ladder.cue_proportion();
+  if (!(c > 0.0 && c <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ladder.cue_proportion must be in (0, 1], got %g", c));
+  }
+  if (!ladder.has_finetune_lr()) {
+    return absl::InvalidArgumentError(
+        "ladder.finetune_lr is required: the learning rate of the large-LR "
+        "fine-tune (>= claims.large_lr)");
+  }
+  if (!(ladder.finetune_lr() >= spec.claims().large_lr())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "ladder.finetune_lr %g is below claims.large_lr %g: the tier would "
+        "not call that fine-tune large",
+        ladder.finetune_lr(), spec.claims().large_lr()));
+  }
+  if (spec.seeds_size() == 0) {
+    return absl::InvalidArgumentError("the ladder needs at least one seed");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<LadderRung> SortedRungs(const Spec& spec) {
+  std::vector<LadderRung> rungs(spec.ladder().rungs().begin(),
+                                spec.ladder().rungs().end());
+  std::stable_sort(rungs.begin(), rungs.end(),
+                   [](const LadderRung& a, const LadderRung& b) {
+                     if (a.width() != b.width()) return a.width() < b.width();
+                     return a.epochs() < b.epochs();
+                   });
+  return rungs;
+}
+
+Spec RungSpec(const Spec& base, const LadderRung& rung) {
+  Spec spec = base;
+  spec.mutable_model()->set_width(rung.width());
+  spec.mutable_train()->set_epochs(rung.epochs());
+  // Milestones given in epochs move with the training length (40 and 80 of
+  // 100 become 12 and 24 of 30); at the spec's own length they stay as they
+  // are, so that rung's cache keys are //tasks:fig3's.
+  ScheduleSpec* schedule = spec.mutable_train()->mutable_schedule();
+  if (rung.epochs() != base.train().epochs() && base.train().epochs() > 0) {
+    for (int i = 0; i < schedule->milestone_epochs_size(); ++i) {
+      schedule->set_milestone_epochs(
+          i, static_cast<int>(std::lround(
+                 static_cast<double>(schedule->milestone_epochs(i)) *
+                 rung.epochs() / base.train().epochs())));
+    }
+  }
+  spec.clear_cue_proportions();
+  spec.add_cue_proportions(base.ladder().cue_proportion());
+  spec.mutable_finetune()->clear_fig4_lrs();
+  spec.mutable_finetune()->add_fig4_lrs(base.ladder().finetune_lr());
+  spec.mutable_ladder()->clear_rungs();
+  *spec.mutable_ladder()->add_rungs() = rung;
+  return spec;
+}
+
+std::string RungLabel(double width, int epochs) {
+  std::string w = absl::StrFormat("x%g", width);
+  const double inverse = 1.0 / width;
+  const double rounded = std::round(inverse);
+  if (width < 1.0 && std::abs(inverse - rounded) < 1e-9) {
+    w = absl::StrFormat("x1/%d", static_cast<int>(rounded));
+  }
+  return absl::StrFormat("%s, %d epoch%s", w, epochs, epochs == 1 ? "" : "s");
+}
+
+absl::StatusOr<LadderRungResult> RunLadderRung(const ExperimentContext& ctx,
+                                               const LadderRung& rung) {
+  const auto start = std::chrono::steady_clock::now();
+  const Spec spec = RungSpec(*ctx.spec, rung);
+  const DatasetFacts facts = FactsOf(spec.dataset().kind());
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                   Model::Create(spec.model(), facts.channels, facts.classes));
+  ExperimentContext rc = ctx;
+  rc.spec = &spec;
+  rc.model = model.get();
+  const std::string label = RungLabel(rung.width(), rung.epochs());
+  if (ctx.progress) {
+    std::cerr << "ladder: rung " << label << "\n";
+  }
+
+  LadderRungResult result;
+  result.set_width(rung.width());
+  result.set_epochs(rung.epochs());
+  int64_t parameters = 0;
+  for (const auto& [name, tensor] : model->Init(0)) {
+    if (!IsBuffer(name)) parameters += tensor.numel();
+  }
+  result.set_parameters(parameters);
+  result.set_forward_flops(model->ForwardFlops(facts.height, facts.width));
+
+  const double c = spec.ladder().cue_proportion();
+  const int64_t seed = spec.seeds(0);
+  // As Fig. 3: the control pair's second model trains with the second seed.
+  const int64_t control_seed = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
+  auto train = [&](double cue, int64_t s) {
+    return TrainEndpoint(spec, *model, *ctx.dataset, cue, s, ctx.cache,
+                         ctx.device, ctx.progress);
+  };
+  ASSIGN_OR_RETURN(TrainedModel theta_nc, train(0.0, seed));
+  ASSIGN_OR_RETURN(TrainedModel theta_c, train(c, seed));
+  ASSIGN_OR_RETURN(TrainedModel theta_nc2, train(0.0, control_seed));
+
+  Fig3Results* fig3 = result.mutable_fig3();
+  *fig3->add_endpoints() = EvaluateModel(rc, theta_c, "theta_C", c, seed);
+  *fig3->add_endpoints() = EvaluateModel(rc, theta_nc, "theta_NC", 0.0, seed);
+  *fig3->add_endpoints() =
+      EvaluateModel(rc, theta_nc2, "theta_NC'", 0.0, control_seed);
+  RETURN_IF_ERROR(
+      RunLinearPairPaths(rc, theta_c, theta_nc, kMainPair, c, c, seed, fig3));
+  RETURN_IF_ERROR(RunLinearPairPaths(rc, theta_nc, theta_nc2, kControlPair, 0.0,
+                                     0.0, seed, fig3));
+
+  Fig4Results* fig4 = result.mutable_fig4();
+  *fig4->add_endpoints() = fig3->endpoints(0);
+  RETURN_IF_ERROR(RunFig4FineTune(rc, theta_c, c, seed,
+                                  spec.ladder().finetune_lr(),
+                                  PermutationBatches(rc, c), fig4));
+
+  for (const Verdict& v : RungVerdicts(result, *ctx.spec)) {
+    *result.add_verdicts() = v;
+  }
+  result.set_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  if (ctx.progress) {
+    std::cerr << absl::StrFormat("ladder: rung %s done in %.0f s\n", label,
+                                 result.seconds());
+  }
+  return result;
+}
+
+absl::StatusOr<LadderResults> RunLadder(const ExperimentContext& ctx) {
+  RETURN_IF_ERROR(ValidateLadder(*ctx.spec));
+  LadderResults results;
+  const std::vector<LadderRung> rungs = SortedRungs(*ctx.spec);
+  for (size_t i = 0; i < rungs.size(); ++i) {
+    if (ctx.progress) {
+      std::cerr << absl::StrFormat("ladder: %d of %d\n", i + 1, rungs.size());
+    }
+    ASSIGN_OR_RETURN(*results.add_rungs(), RunLadderRung(ctx, rungs[i]));
+  }
+  for (const std::string& s : LadderConclusions(results)) {
+    results.add_conclusions(s);
+  }
+  return results;
+}
+
+std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
+                                  const Spec& spec) {
+  const ClaimsSpec& k = spec.claims();
+  const double c = spec.ladder().cue_proportion();
+  const double lr = spec.ladder().finetune_lr();
+  std::vector<Verdict> out;
+
+  // Endpoints: theta_C relies on the cue, theta_NC and theta_NC' do not.
+  {
+    const ModelResult* theta_c = FindModel(rung.fig3().endpoints(), "theta_C");
+    bool ok = theta_c != nullptr;
+    std::string measured;
+    if (theta_c != nullptr) {
+      const Accuracies a = AccuraciesOf(*theta_c);
+      ok = a.c >= k.cue_reliant_min_c() &&
+           a.rc <= a.nc - k.cue_reliant_min_drop() &&
+           a.ri >= k.cue_reliant_min_ri();
+      measured = absl::StrFormat("theta_C NC %.1f, C %.1f, RC %.1f, RI %.1f",
+                                 a.nc, a.c, a.rc, a.ri);
+    }
+    for (const char* name : {"theta_NC", "theta_NC'"}) {
+      const ModelResult* m = FindModel(rung.fig3().endpoints(), name);
+      if (m == nullptr) {
+        ok = false;
+        continue;
+      }
+      const Accuracies a = AccuraciesOf(*m);
+      ok = ok && std::abs(a.nc - a.rc) <= k.no_cue_max_gap() &&
+           a.ri <= k.no_cue_max_ri();
+      absl::StrAppendFormat(&measured, "; %s NC %.1f, RC %.1f, RI %.1f", name,
+                            a.nc, a.rc, a.ri);
+    }
+    out.push_back(MakeVerdict(
+        kLadderEndpointsClaim, false, ok, measured,
+        absl::StrFormat("theta_C: C >= %g, RC <= NC - %g, RI >= %g; theta_NC "
+                        "and theta_NC': |NC - RC| <= %g, RI <= %g",
+                        k.cue_reliant_min_c(), k.cue_reliant_min_drop(),
+                        k.cue_reliant_min_ri(), k.no_cue_max_gap(),
+                        k.no_cue_max_ri())));
+  }
+
+  // A missing path reads as NaN barriers (FindBarrier): the claim fails.
+  auto barrier = [](const PathResult* path) {
+    return FindBarrier(path, "trC");
+  };
+  const PathBarrier* linear =
+      barrier(FindPath(rung.fig3(), kMainPair, kLinear, c));
+  out.push_back(MakeVerdict(kLadderLinearClaim, false, HasBarrier(*linear, k),
+                            BarrierText(*linear), BarrierThreshold(k)));
+
+  const PathBarrier* main_permuted =
+      barrier(FindPath(rung.fig3(), kMainPair, kLinearPermuted, c));
+  const PathBarrier* control_permuted =
+      barrier(FindPath(rung.fig3(), kControlPair, kLinearPermuted, 0.0));
+  out.push_back(MakeVerdict(
+      kLadderConjectureClaim, false,
+      HasBarrier(*main_permuted, k) && IsConnected(*control_permuted, k),
+      absl::StrFormat("theta_C-theta_NC %s; control %s",
+                      BarrierText(*main_permuted),
+                      BarrierText(*control_permuted)),
+      absl::StrFormat("theta_C-theta_NC: %s; control: %s", BarrierThreshold(k),
+                      ConnectedThreshold(k))));
+
+  const ModelResult* ft = FindModel(rung.fig4().finetuned(), "theta_FT");
+  const PathBarrier* ft_permuted =
+      barrier(FindFig4Path(rung.fig4(), c, lr, kLinearPermuted));
+  const Accuracies a = ft == nullptr ? Accuracies() : AccuraciesOf(*ft);
+  out.push_back(MakeVerdict(
+      kLadderLargeLrClaim, false,
+      a.rc >= a.nc - k.large_lr_max_drop() && HasBarrier(*ft_permuted, k),
+      absl::StrFormat("%s: NC %.1f, RC %.1f, RI %.1f; %s", LrLabel(lr), a.nc,
+                      a.rc, a.ri, BarrierText(*ft_permuted)),
+      absl::StrFormat("RC >= NC - %g and %s", k.large_lr_max_drop(),
+                      BarrierThreshold(k))));
+  return out;
+}
+
+std::vector<std::string> LadderConclusions(const LadderResults& results) {
+  std::vector<std::string> out;
+  if (results.rungs_size() == 0) return out;
+  const LadderRungResult& last = results.rungs(results.rungs_size() - 1);
+  for (const char* claim :
+       {kLadderLinearClaim, kLadderConjectureClaim, kLadderLargeLrClaim}) {
+    const LadderRungResult* first = nullptr;
+    int holds = 0;
+    for (const LadderRungResult& rung : results.rungs()) {
+      for (const Verdict& v : rung.verdicts()) {
+        if (v.claim() != claim || !v.passed()) continue;
+        ++holds;
+        if (first == nullptr) first = &rung;
+      }
+    }
+    if (first != nullptr) {
+      out.push_back(absl::StrFormat("%s: first holds at %s (%d of %d rungs).",
+                                    claim,
+                                    RungLabel(first->width(), first->epochs()),
+                                    holds, results.rungs_size()));
+    } else {
+      out.push_back(absl::StrFormat(
+          "%s: not reached up to %s (0 of %d rungs).", claim,
+          RungLabel(last.width(), last.epochs()), results.rungs_size()));
+    }
+  }
+  // The numbers behind Conjecture 1, whatever the thresholds say: is the
+  // dissimilar pair's permuted barrier above the control's, and where do
+  // both go from the narrowest to the widest rung?
+  int above = 0;
+  for (const LadderRungResult& rung : results.rungs()) {
+    above +=
+        PermutedBarrier(rung, kMainPair) > PermutedBarrier(rung, kControlPair);
+  }
+  const LadderRungResult& first = results.rungs(0);
+  out.push_back(absl::StrFormat(
+      "After permutation, theta_C-theta_NC's B(trC) is above the control's "
+      "at %d of %d rungs; from %s to %s it goes from %.3f to %.3f nats, the "
+      "control's from %.3f to %.3f.",
+      above, results.rungs_size(), RungLabel(first.width(), first.epochs()),
+      RungLabel(last.width(), last.epochs()), PermutedBarrier(first, kMainPair),
+      PermutedBarrier(last, kMainPair), PermutedBarrier(first, kControlPair),
+      PermutedBarrier(last, kControlPair)));
+  return out;
+}
+
+}  // namespace mmc

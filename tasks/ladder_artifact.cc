@@ -1,0 +1,336 @@
+// Implementation of tasks/ladder_artifact.h.
+#include "tasks/ladder_artifact.h"
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/experiment/endpoints.h"
+#include "lib/experiment/eval_sets.h"
+#include "lib/experiment/fig4.h"
+#include "lib/experiment/ladder.h"
+#include "lib/experiment/plan.h"
+#include "lib/models/model.h"
+#include "lib/report/markdown.h"
+#include "lib/report/path_report.h"
+#include "lib/report/plot.h"
+#include "lib/util/status_macros.h"
+#include "tasks/task_common.h"
+
+namespace mmc {
+namespace {
+
+const PathBarrier& TrC(const PathResult* path) {
+  return *FindBarrier(path, "trC");
+}
+
+const PathResult* MainPath(const LadderRungResult& rung, const Spec& spec,
+                           const char* kind) {
+  return FindPath(rung.fig3(), kMainPair, kind, spec.ladder().cue_proportion());
+}
+const PathResult* ControlPath(const LadderRungResult& rung, const char* kind) {
+  return FindPath(rung.fig3(), kControlPair, kind, 0.0);
+}
+const PathResult* FinetunePath(const LadderRungResult& rung, const Spec& spec,
+                               const char* kind) {
+  return FindFig4Path(rung.fig4(), spec.ladder().cue_proportion(),
+                      spec.ladder().finetune_lr(), kind);
+}
+
+std::string Mark(const LadderRungResult& rung, const char* claim) {
+  for (const Verdict& v : rung.verdicts()) {
+    if (v.claim() == claim) return v.passed() ? "✓" : "✗";
+  }
+  return "?";
+}
+
+std::string BarrierCell(const PathBarrier& b) {
+  return absl::StrFormat("%.3f / %.1f", b.loss_barrier(), b.accuracy_dip());
+}
+
+std::string FormatCount(int64_t n) {
+  if (n >= 1000000) return absl::StrFormat("%.2fM", n / 1e6);
+  if (n >= 1000) return absl::StrFormat("%.0fk", n / 1e3);
+  return absl::StrCat(n);
+}
+
+// Eval sizes: 0 means every image.
+std::string AllIfZero(int64_t n) {
+  return n == 0 ? std::string("all") : absl::StrCat(n);
+}
+
+}  // namespace
+
+void PlanLadder(const ExperimentTask& task) {
+  const Spec& spec = task.spec;
+  if (absl::Status s = ValidateLadder(spec); !s.ok()) {
+    std::cout << "The spec's ladder cannot run: " << s.message() << "\n";
+    return;
+  }
+  const DatasetFacts facts = FactsOf(spec.dataset().kind());
+  const int64_t n = PlannedTrainSamples(spec.dataset());
+  const double c = spec.ladder().cue_proportion();
+  const int64_t seed = spec.seeds(0);
+  const int64_t other = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
+  std::vector<PlannedRun> runs;
+  std::vector<std::string> models;
+  for (const LadderRung& rung : SortedRungs(spec)) {
+    const Spec rs = RungSpec(spec, rung);
+    absl::StatusOr<std::unique_ptr<Model>> model =
+        Model::Create(rs.model(), facts.channels, facts.classes);
+    if (!model.ok()) {
+      std::cout << "rung " << RungLabel(rung.width(), rung.epochs()) << ": "
+                << model.status().message() << "\n";
+      return;
+    }
+    const double flops = (*model)->ForwardFlops(facts.height, facts.width);
+    const std::string label = RungLabel(rung.width(), rung.epochs());
+    models.push_back(absl::StrFormat("%s: %s", label, (*model)->Describe()));
+    for (const auto& [cue, s] : std::vector<std::pair<double, int64_t>>{
+             {0.0, seed}, {c, seed}, {0.0, other}}) {
+      runs.push_back({absl::StrFormat("%s %s", label, EndpointName(cue, s)),
+                      rs.train(), n, flops});
+    }
+    TrainSpec ft = rs.finetune().fig4();
+    ft.set_lr(spec.ladder().finetune_lr());
+    runs.push_back(
+        {absl::StrFormat("%s FT %s", label, LrLabel(ft.lr())), ft, n, flops});
+  }
+  // The header shows the ladder's one cue proportion and the model of the
+  // first rung; every rung's model is listed below the table.
+  Spec shown = spec;
+  shown.clear_cue_proportions();
+  shown.add_cue_proportions(c);
+  std::cout << RenderPlan(shown, absl::StrCat(models.front(), " (first rung)"),
+                          runs.front().forward_flops, runs);
+  std::cout << "  rungs (width x epochs), sorted:\n";
+  for (const std::string& m : models) std::cout << "    " << m << "\n";
+  std::cout << absl::StrFormat(
+      "  paths per rung: 6 (linear and permuted linear for theta_C-theta_NC, "
+      "the control theta_NC-theta_NC' and theta_C-theta_FT at lr %g), each "
+      "at %d points (BatchNorm reset on %s images, then %s test images x 4 "
+      "sets and %s training images x 2 views)\n",
+      spec.ladder().finetune_lr(), spec.paths().num_points(),
+      AllIfZero(spec.eval().bn_reset_size()),
+      AllIfZero(spec.eval().test_size()),
+      AllIfZero(spec.eval().train_view_size()));
+}
+
+std::string LadderReport(const Spec& spec, const LadderResults& r) {
+  const ClaimsSpec& k = spec.claims();
+  std::string md = absl::StrFormat(
+      "# Scale ladder: does Conjecture 1 start to hold as the networks "
+      "grow?\n\n%s\n",
+      spec.name());
+  md += ProvenanceMarkdown(r.info());
+  absl::StrAppendFormat(
+      &md,
+      "- per rung (width x epochs of theta_C, theta_NC, theta_NC'; "
+      "everything else as the spec says): theta_C at c = %g (seed %d), "
+      "theta_NC (seed %d) and theta_NC' (seed %d), trained with %s (the "
+      "epochs are the rung's); theta_FT "
+      "= theta_C fine-tuned on the training images without cue at lr %g "
+      "(%s)\n- paths: linear and linear after permutation matching, %d "
+      "points, BatchNorm recomputed at every point; barriers below are on "
+      "trC (theta_C's cue view), as Fig. 3's and Fig. 4's verdicts read "
+      "them\n",
+      spec.ladder().cue_proportion(), spec.seeds(0), spec.seeds(0),
+      spec.seeds_size() > 1 ? spec.seeds(1) : spec.seeds(0) + 1,
+      DescribeTraining(spec.train()), spec.ladder().finetune_lr(),
+      DescribeTraining(spec.finetune().fig4(), /*with_lr=*/false),
+      spec.paths().num_points());
+  int trained = 0, cached = 0;
+  for (const LadderRungResult& rung : r.rungs()) {
+    for (const auto* models :
+         {&rung.fig3().endpoints(), &rung.fig4().finetuned()}) {
+      for (const ModelResult& m : *models)
+        (m.from_cache() ? cached : trained)++;
+    }
+  }
+  absl::StrAppendFormat(
+      &md,
+      "- models: %d trained by this run, %d loaded from the run cache (the "
+      "wall time and the seconds per rung count only this run's work)\n",
+      trained, cached);
+  absl::StrAppendFormat(
+      &md,
+      "- thresholds: the %s tier's (source: %s): has a barrier = %s; "
+      "connected = %s; invariant to the cue = RC >= NC - %g\n\n",
+      spec.tier(), k.source(), BarrierThreshold(k), ConnectedThreshold(k),
+      k.large_lr_max_drop());
+
+  md += "## Answer\n\n";
+  for (const std::string& s : r.conclusions()) md += "- " + s + "\n";
+  md +=
+      "\nEvery verdict here is reported, not asserted: the ladder asks where "
+      "a claim starts to hold. A rung whose endpoints do not have the "
+      "intended mechanisms (column \"endpoints\") cannot test the claims; "
+      "read its marks with that in mind.\n\n![ladder](ladder.png)\n\n";
+
+  md +=
+      "## Rungs\n\nBarrier cells: B(trC) in nats / accuracy dip in "
+      "points.\n\n";
+  MarkdownTable table({"rung", "parameters", "endpoints",
+                       "linear theta_C-theta_NC", "permuted theta_C-theta_NC",
+                       "permuted control", "FT NC / RC / RI",
+                       "permuted theta_C-theta_FT", "Fig. 3 linear",
+                       "Conjecture 1", "Fig. 4 large LR", "seconds"});
+  for (const LadderRungResult& rung : r.rungs()) {
+    const ModelResult* ft =
+        rung.fig4().finetuned_size() > 0 ? &rung.fig4().finetuned(0) : nullptr;
+    std::string ft_cell = "n/a";
+    if (ft != nullptr) {
+      const std::vector<SetMetrics> m(ft->metrics().begin(),
+                                      ft->metrics().end());
+      ft_cell = absl::StrFormat("%.1f / %.1f / %.1f", AccuracyOf(m, "NC"),
+                                AccuracyOf(m, "RC"), AccuracyOf(m, "RI"));
+    }
+    table.AddRow(
+        {RungLabel(rung.width(), rung.epochs()), FormatCount(rung.parameters()),
+         Mark(rung, kLadderEndpointsClaim),
+         BarrierCell(TrC(MainPath(rung, spec, kLinear))),
+         BarrierCell(TrC(MainPath(rung, spec, kLinearPermuted))),
+         BarrierCell(TrC(ControlPath(rung, kLinearPermuted))), ft_cell,
+         BarrierCell(TrC(FinetunePath(rung, spec, kLinearPermuted))),
+         Mark(rung, kLadderLinearClaim), Mark(rung, kLadderConjectureClaim),
+         Mark(rung, kLadderLargeLrClaim),
+         absl::StrFormat("%.0f", rung.seconds())});
+  }
+  md += table.Render();
+
+  md +=
+      "\n## Endpoints\n\nAccuracy (%) with their own BatchNorm "
+      "statistics.\n\n";
+  std::vector<std::string> header = {"rung", "model"};
+  for (const std::string& s : EvalSetNames()) header.push_back(s);
+  MarkdownTable endpoints(header);
+  for (const LadderRungResult& rung : r.rungs()) {
+    std::vector<const ModelResult*> models;
+    for (const ModelResult& m : rung.fig3().endpoints()) models.push_back(&m);
+    for (const ModelResult& m : rung.fig4().finetuned()) models.push_back(&m);
+    for (const ModelResult* m : models) {
+      const std::vector<SetMetrics> metrics(m->metrics().begin(),
+                                            m->metrics().end());
+      std::vector<std::string> row = {
+          RungLabel(rung.width(), rung.epochs()),
+          m->method().empty() ? m->name() : m->method()};
+      for (const std::string& s : EvalSetNames()) {
+        row.push_back(Fixed(AccuracyOf(metrics, s)));
+      }
+      endpoints.AddRow(row);
+    }
+  }
+  md += endpoints.Render();
+
+  md +=
+      "\n## Barriers on every set\n\nLoss barrier (nats) and accuracy dip "
+      "(points) per evaluation set.\n\n";
+  std::vector<std::string> label_store;
+  std::vector<const PathResult*> path_store;
+  for (const LadderRungResult& rung : r.rungs()) {
+    const std::string label = RungLabel(rung.width(), rung.epochs());
+    for (const PathResult& p : rung.fig3().paths()) {
+      label_store.push_back(absl::StrFormat(
+          "%s, %s, %s", label,
+          p.pair() == kMainPair ? "theta_C-theta_NC" : "control", p.path()));
+      path_store.push_back(&p);
+    }
+    for (const PathResult& p : rung.fig4().paths()) {
+      label_store.push_back(
+          absl::StrFormat("%s, theta_C-theta_FT, %s", label, p.path()));
+      path_store.push_back(&p);
+    }
+  }
+  std::vector<LabelledPath> labelled;
+  for (size_t i = 0; i < path_store.size(); ++i) {
+    labelled.push_back({label_store[i], path_store[i]});
+  }
+  md += BarrierTable(labelled, EvalSetNames());
+
+  md += "\n## Every verdict\n\n";
+  for (const LadderRungResult& rung : r.rungs()) {
+    absl::StrAppendFormat(&md, "### %s\n\n",
+                          RungLabel(rung.width(), rung.epochs()));
+    md += VerdictMarkdown(
+        std::vector<Verdict>(rung.verdicts().begin(), rung.verdicts().end()));
+    md += "\n";
+  }
+  return md;
+}
+
+absl::Status RenderLadderFigure(const std::string& out_dir,
+                                const LadderResults& r, const Spec& spec) {
+  Figure figure;
+  figure.title =
+      "Scale ladder: loss barrier on trC (nats) vs width, per training length";
+  figure.columns = 3;
+  Panel permuted{"after permutation", "log2 width", "B(trC), nats", {}};
+  Panel plain{"linear, no permutation", "log2 width", "B(trC), nats", {}};
+  Panel finetune{"theta_C-theta_FT (large LR), after permutation",
+                 "log2 width",
+                 "B(trC), nats",
+                 {}};
+  std::map<int, std::vector<const LadderRungResult*>> by_epochs;
+  for (const LadderRungResult& rung : r.rungs()) {
+    by_epochs[rung.epochs()].push_back(&rung);
+  }
+  for (const auto& [epochs, rungs] : by_epochs) {
+    const std::string e = absl::StrFormat("%d ep", epochs);
+    Series main_perm{"theta_C-theta_NC, " + e, {}, {}};
+    Series control_perm{"control theta_NC-theta_NC', " + e, {}, {}};
+    Series main_plain = main_perm, control_plain = control_perm;
+    Series ft{"theta_C-theta_FT, " + e, {}, {}};
+    for (const LadderRungResult* rung : rungs) {
+      const double x = std::log2(rung->width());
+      auto add = [x](Series* s, const PathResult* p) {
+        s->x.push_back(x);
+        s->y.push_back(TrC(p).loss_barrier());
+      };
+      add(&main_perm, MainPath(*rung, spec, kLinearPermuted));
+      add(&control_perm, ControlPath(*rung, kLinearPermuted));
+      add(&main_plain, MainPath(*rung, spec, kLinear));
+      add(&control_plain, ControlPath(*rung, kLinear));
+      add(&ft, FinetunePath(*rung, spec, kLinearPermuted));
+    }
+    permuted.series.push_back(main_perm);
+    permuted.series.push_back(control_perm);
+    plain.series.push_back(main_plain);
+    plain.series.push_back(control_plain);
+    finetune.series.push_back(ft);
+  }
+  // From 0: the question is how close to 0 each barrier comes.
+  for (Panel* panel : {&permuted, &plain, &finetune}) panel->y_min = 0.0;
+  figure.panels = {permuted, plain, finetune};
+  return RenderFigure(absl::StrCat(out_dir, "/ladder"), figure);
+}
+
+absl::StatusOr<ArtifactSummary> RunLadderArtifact(ExperimentTask& task) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(LadderResults results, RunLadder(task.context));
+  *results.mutable_info() = task.Info();
+  results.mutable_info()->set_wall_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  RETURN_IF_ERROR(WriteReport(task.out_dir, "ladder",
+                              LadderReport(task.spec, results), results));
+  if (task.spec.report().plots()) {
+    if (absl::Status s = RenderLadderFigure(task.out_dir, results, task.spec);
+        !s.ok()) {
+      std::cerr << "ladder: figure not rendered: " << s << "\n";
+    }
+  }
+  ArtifactSummary summary;
+  summary.name = "ladder";
+  summary.report = "ladder.md";
+  summary.seconds = results.info().wall_seconds();
+  summary.headline = absl::StrJoin(results.conclusions(), " ");
+  return summary;
+}
+
+}  // namespace mmc
