@@ -609,10 +609,7 @@ void PlanTable3(const ExperimentTask& task) {
 absl::StatusOr<ArtifactSummary> RunFig3Artifact(ExperimentTask& task) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Fig3Results results, RunFig3(task.context));
-  *results.mutable_info() = task.Info();
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  *results.mutable_info() = task.Info(start);
   RETURN_IF_ERROR(WriteReport(
       task.out_dir, "fig3",
       Fig3Report(task.spec, *task.model, results, task.out_dir), results));
@@ -622,10 +619,7 @@ absl::StatusOr<ArtifactSummary> RunFig3Artifact(ExperimentTask& task) {
 absl::StatusOr<ArtifactSummary> RunFig4Artifact(ExperimentTask& task) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Fig4Results results, RunFig4(task.context));
-  *results.mutable_info() = task.Info();
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  *results.mutable_info() = task.Info(start);
   RETURN_IF_ERROR(
       WriteReport(task.out_dir, "fig4", Fig4Report(task, results), results));
   return Summarise("fig4", results);
@@ -634,10 +628,7 @@ absl::StatusOr<ArtifactSummary> RunFig4Artifact(ExperimentTask& task) {
 absl::StatusOr<ArtifactSummary> RunTable3Artifact(ExperimentTask& task) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(Table3Results results, RunTable3(task.context));
-  *results.mutable_info() = task.Info();
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  *results.mutable_info() = task.Info(start);
   RETURN_IF_ERROR(WriteReport(task.out_dir, "table3",
                               Table3Report(task, results), results));
   return Summarise("table3", results);
@@ -670,10 +661,7 @@ absl::StatusOr<ArtifactSummary> RunTable2Artifact(ExperimentTask& task) {
   ASSIGN_OR_RETURN(
       Table2Results results,
       RunTable2(task.context, task.spec.claims(), fig3, fig4, table3));
-  *results.mutable_info() = task.Info();
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  *results.mutable_info() = task.Info(start);
   RETURN_IF_ERROR(WriteReport(task.out_dir, "table2",
                               Table2Report(task, results, sources), results));
   ArtifactSummary s;

@@ -37,10 +37,11 @@ bool ExperimentTask::list_jobs() const {
   return absl::GetFlag(FLAGS_list_jobs);
 }
 
-RunInfo ExperimentTask::Info() const {
+RunInfo ExperimentTask::Info(
+    std::chrono::steady_clock::time_point since) const {
   RunInfo info = MakeRunInfo(name, spec_path, spec, device);
   info.set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
           .count());
   return info;
 }

@@ -53,8 +53,10 @@ struct ExperimentTask {
   // --shard=I/N, parsed; {-1, 0} when unset.
   std::pair<int, int> shard() const { return shard_; }
   std::pair<int, int> shard_ = {-1, 0};
-  // Provenance with the wall time so far.
-  RunInfo Info() const;
+  // Provenance with the wall time so far, or since `since` (an artifact's
+  // own start).
+  RunInfo Info() const { return Info(start); }
+  RunInfo Info(std::chrono::steady_clock::time_point since) const;
 };
 
 // Loads the spec and builds the model; unless --dry_run, also prepares the

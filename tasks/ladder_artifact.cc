@@ -313,10 +313,7 @@ absl::Status RenderLadderFigure(const std::string& out_dir,
 absl::StatusOr<ArtifactSummary> RunLadderArtifact(ExperimentTask& task) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(LadderResults results, RunLadder(task.context));
-  *results.mutable_info() = task.Info();
-  results.mutable_info()->set_wall_seconds(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  *results.mutable_info() = task.Info(start);
   RETURN_IF_ERROR(WriteReport(task.out_dir, "ladder",
                               LadderReport(task.spec, results), results));
   if (task.spec.report().plots()) {
