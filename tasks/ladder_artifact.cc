@@ -186,10 +186,8 @@ std::string LadderReport(const Spec& spec, const LadderResults& r) {
         rung.fig4().finetuned_size() > 0 ? &rung.fig4().finetuned(0) : nullptr;
     std::string ft_cell = "n/a";
     if (ft != nullptr) {
-      const std::vector<SetMetrics> m(ft->metrics().begin(),
-                                      ft->metrics().end());
-      ft_cell = absl::StrFormat("%.1f / %.1f / %.1f", AccuracyOf(m, "NC"),
-                                AccuracyOf(m, "RC"), AccuracyOf(m, "RI"));
+      const Counterfactuals a = AccuraciesOf(ft->metrics());
+      ft_cell = absl::StrFormat("%.1f / %.1f / %.1f", a.nc, a.rc, a.ri);
     }
     table.AddRow(
         {RungLabel(rung.width(), rung.epochs()), FormatCount(rung.parameters()),

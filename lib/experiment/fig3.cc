@@ -288,6 +288,49 @@ std::string BarrierThreshold(const ClaimsSpec& claims) {
                          claims.barrier_min_dip());
 }
 
+Counterfactuals AccuraciesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
+  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
+  return {AccuracyOf(m, "NC"), AccuracyOf(m, "C"), AccuracyOf(m, "RC"),
+          AccuracyOf(m, "RI")};
+}
+
+Counterfactuals LossesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
+  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
+  return {LossOf(m, "NC"), LossOf(m, "C"), LossOf(m, "RC"), LossOf(m, "RI")};
+}
+
+bool ReliesOnCue(const Counterfactuals& a, const ClaimsSpec& k) {
+  return a.c >= k.cue_reliant_min_c() &&
+         a.rc <= a.nc - k.cue_reliant_min_drop() &&
+         a.ri >= k.cue_reliant_min_ri();
+}
+
+bool DoesNotRelyOnCue(const Counterfactuals& a, const ClaimsSpec& k) {
+  return std::abs(a.nc - a.rc) <= k.no_cue_max_gap() &&
+         a.ri <= k.no_cue_max_ri();
+}
+
+bool InvariantToCue(const Counterfactuals& a, const ClaimsSpec& k) {
+  return a.rc >= a.nc - k.large_lr_max_drop();
+}
+
+std::string ReliesOnCueThreshold(const ClaimsSpec& k) {
+  return absl::StrFormat("C >= %g, RC <= NC - %g, RI >= %g",
+                         k.cue_reliant_min_c(), k.cue_reliant_min_drop(),
+                         k.cue_reliant_min_ri());
+}
+
+std::string DoesNotRelyOnCueThreshold(const ClaimsSpec& k) {
+  return absl::StrFormat("|NC - RC| <= %g, RI <= %g", k.no_cue_max_gap(),
+                         k.no_cue_max_ri());
+}
+
+std::string InvariantToCueThreshold(const ClaimsSpec& k) {
+  return absl::StrFormat("RC >= NC - %g", k.large_lr_max_drop());
+}
+
 bool IsConnected(const PathBarrier& b, const ClaimsSpec& claims) {
   return b.loss_barrier() <= claims.connected_max_barrier() &&
          b.accuracy_dip() <= claims.connected_max_dip();
@@ -306,27 +349,16 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results,
     out.push_back(MakeVerdict(claim, asserted, passed, measured, threshold));
   };
   for (const ModelResult& m : results.endpoints()) {
-    std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
-    const double nc = AccuracyOf(metrics, "NC"), c = AccuracyOf(metrics, "C");
-    const double rc = AccuracyOf(metrics, "RC"), ri = AccuracyOf(metrics, "RI");
-    const std::string measured =
-        absl::StrFormat("NC %.1f, C %.1f, RC %.1f, RI %.1f", nc, c, rc, ri);
+    const Counterfactuals a = AccuraciesOf(m.metrics());
+    const std::string measured = absl::StrFormat(
+        "NC %.1f, C %.1f, RC %.1f, RI %.1f", a.nc, a.c, a.rc, a.ri);
     if (m.name() == "theta_C") {
       add(absl::StrFormat("theta_C (c=%g) relies on the cue",
                           m.cue_proportion()),
-          true,
-          c >= k.cue_reliant_min_c() && rc <= nc - k.cue_reliant_min_drop() &&
-              ri >= k.cue_reliant_min_ri(),
-          measured,
-          absl::StrFormat("C >= %g, RC <= NC - %g, RI >= %g",
-                          k.cue_reliant_min_c(), k.cue_reliant_min_drop(),
-                          k.cue_reliant_min_ri()));
+          true, ReliesOnCue(a, k), measured, ReliesOnCueThreshold(k));
     } else if (m.name() == "theta_NC") {
-      add("theta_NC does not rely on the cue", true,
-          std::abs(nc - rc) <= k.no_cue_max_gap() && ri <= k.no_cue_max_ri(),
-          measured,
-          absl::StrFormat("|NC - RC| <= %g, RI <= %g", k.no_cue_max_gap(),
-                          k.no_cue_max_ri()));
+      add("theta_NC does not rely on the cue", true, DoesNotRelyOnCue(a, k),
+          measured, DoesNotRelyOnCueThreshold(k));
     }
   }
   for (const PathResult& p : results.paths()) {

@@ -17,6 +17,7 @@
 #ifndef LIB_EXPERIMENT_FIG3_H_
 #define LIB_EXPERIMENT_FIG3_H_
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,32 @@ std::vector<Verdict> Fig3Verdicts(const Fig3Results& results,
 // used by Fig. 3, Fig. 4 and Table 2 alike.
 bool IsConnected(const PathBarrier& barrier, const ClaimsSpec& claims);
 bool HasBarrier(const PathBarrier& barrier, const ClaimsSpec& claims);
+// The four counterfactual numbers of one model (accuracies or losses) from
+// its metrics; a missing set reads as NaN.
+struct Counterfactuals {
+  double nc = NAN, c = NAN, rc = NAN, ri = NAN;
+};
+Counterfactuals AccuraciesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
+Counterfactuals LossesOf(
+    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
+
+// The tier's one definition of a model's use of the cue, from its
+// counterfactual accuracies (points), used by Fig. 3, Fig. 4 and the ladder:
+// it relies on the cue when C >= cue_reliant_min_c, RC <= NC -
+// cue_reliant_min_drop and RI >= cue_reliant_min_ri; it does not when
+// |NC - RC| <= no_cue_max_gap and RI <= no_cue_max_ri; a fine-tune became
+// invariant to it when RC >= NC - large_lr_max_drop. NaN (a missing set)
+// fails each.
+bool ReliesOnCue(const Counterfactuals& a, const ClaimsSpec& claims);
+bool DoesNotRelyOnCue(const Counterfactuals& a, const ClaimsSpec& claims);
+bool InvariantToCue(const Counterfactuals& a, const ClaimsSpec& claims);
+// As report text: "C >= 99, RC <= NC - 25, RI >= 40", "|NC - RC| <= 3,
+// RI <= 5", "RC >= NC - 5".
+std::string ReliesOnCueThreshold(const ClaimsSpec& claims);
+std::string DoesNotRelyOnCueThreshold(const ClaimsSpec& claims);
+std::string InvariantToCueThreshold(const ClaimsSpec& claims);
+
 // The thresholds as report text: "B <= 0.15 and dip <= 3",
 // "B(trC) >= 0.5 and dip >= 15".
 std::string ConnectedThreshold(const ClaimsSpec& claims);

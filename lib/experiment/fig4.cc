@@ -138,9 +138,8 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
     const PathResult* plain =
         FindFig4Path(results, ft.cue_proportion(), ft.lr(), kLinear);
     if (path == nullptr) continue;
-    std::vector<SetMetrics> m(ft.metrics().begin(), ft.metrics().end());
-    const double nc = AccuracyOf(m, "NC"), rc = AccuracyOf(m, "RC");
-    const double ri = AccuracyOf(m, "RI");
+    const Counterfactuals a = AccuraciesOf(ft.metrics());
+    const double nc = a.nc, rc = a.rc, ri = a.ri;
     const PathBarrier* b = FindBarrier(*path, "trC");
     const std::string plain_text =
         plain == nullptr ? "" : PlainPathText(*FindBarrier(*plain, "trC"));
@@ -162,9 +161,9 @@ std::vector<Verdict> Fig4Verdicts(const Fig4Results& results,
     if (ft.lr() >= k.large_lr() - 1e-12) {
       add(absl::StrFormat("large-LR FT becomes invariant to the cue (%s)",
                           where),
-          true, rc >= nc - k.large_lr_max_drop(),
+          true, InvariantToCue(a, k),
           absl::StrFormat("NC %.1f, RC %.1f, RI %.1f", nc, rc, ri),
-          absl::StrFormat("RC >= NC - %g", k.large_lr_max_drop()));
+          InvariantToCueThreshold(k));
       add(absl::StrFormat(
               "large-LR FT breaks linear connectivity (after permutation) "
               "(%s)",

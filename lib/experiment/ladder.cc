@@ -24,16 +24,6 @@ bool SameRung(const LadderRung& a, const LadderRung& b) {
   return std::abs(a.width() - b.width()) < 1e-12 && a.epochs() == b.epochs();
 }
 
-struct Accuracies {
-  double nc = NAN, c = NAN, rc = NAN, ri = NAN;
-};
-
-Accuracies AccuraciesOf(const ModelResult& m) {
-  const std::vector<SetMetrics> metrics(m.metrics().begin(), m.metrics().end());
-  return {AccuracyOf(metrics, "NC"), AccuracyOf(metrics, "C"),
-          AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "RI")};
-}
-
 const ModelResult* FindModel(
     const google::protobuf::RepeatedPtrField<ModelResult>& models,
     const std::string& name) {
@@ -250,10 +240,8 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
     bool ok = theta_c != nullptr;
     std::string measured;
     if (theta_c != nullptr) {
-      const Accuracies a = AccuraciesOf(*theta_c);
-      ok = a.c >= k.cue_reliant_min_c() &&
-           a.rc <= a.nc - k.cue_reliant_min_drop() &&
-           a.ri >= k.cue_reliant_min_ri();
+      const Counterfactuals a = AccuraciesOf(theta_c->metrics());
+      ok = ReliesOnCue(a, k);
       measured = absl::StrFormat("theta_C NC %.1f, C %.1f, RC %.1f, RI %.1f",
                                  a.nc, a.c, a.rc, a.ri);
     }
@@ -263,19 +251,15 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
         ok = false;
         continue;
       }
-      const Accuracies a = AccuraciesOf(*m);
-      ok = ok && std::abs(a.nc - a.rc) <= k.no_cue_max_gap() &&
-           a.ri <= k.no_cue_max_ri();
+      const Counterfactuals a = AccuraciesOf(m->metrics());
+      ok = ok && DoesNotRelyOnCue(a, k);
       absl::StrAppendFormat(&measured, "; %s NC %.1f, RC %.1f, RI %.1f", name,
                             a.nc, a.rc, a.ri);
     }
-    out.push_back(MakeVerdict(
-        kLadderEndpointsClaim, false, ok, measured,
-        absl::StrFormat("theta_C: C >= %g, RC <= NC - %g, RI >= %g; theta_NC "
-                        "and theta_NC': |NC - RC| <= %g, RI <= %g",
-                        k.cue_reliant_min_c(), k.cue_reliant_min_drop(),
-                        k.cue_reliant_min_ri(), k.no_cue_max_gap(),
-                        k.no_cue_max_ri())));
+    out.push_back(MakeVerdict(kLadderEndpointsClaim, false, ok, measured,
+                              absl::StrCat("theta_C: ", ReliesOnCueThreshold(k),
+                                           "; theta_NC and theta_NC': ",
+                                           DoesNotRelyOnCueThreshold(k))));
   }
 
   // A missing path reads as NaN barriers (FindBarrier): the claim fails.
@@ -303,14 +287,14 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
   const ModelResult* ft = FindModel(rung.fig4().finetuned(), "theta_FT");
   const PathBarrier* ft_permuted =
       barrier(FindFig4Path(rung.fig4(), c, lr, kLinearPermuted));
-  const Accuracies a = ft == nullptr ? Accuracies() : AccuraciesOf(*ft);
+  const Counterfactuals a =
+      ft == nullptr ? Counterfactuals() : AccuraciesOf(ft->metrics());
   out.push_back(MakeVerdict(
       kLadderLargeLrClaim, false,
-      a.rc >= a.nc - k.large_lr_max_drop() && HasBarrier(*ft_permuted, k),
+      InvariantToCue(a, k) && HasBarrier(*ft_permuted, k),
       absl::StrFormat("%s: NC %.1f, RC %.1f, RI %.1f; %s", LrLabel(lr), a.nc,
                       a.rc, a.ri, BarrierText(*ft_permuted)),
-      absl::StrFormat("RC >= NC - %g and %s", k.large_lr_max_drop(),
-                      BarrierThreshold(k))));
+      absl::StrCat(InvariantToCueThreshold(k), " and ", BarrierThreshold(k))));
   return out;
 }
 

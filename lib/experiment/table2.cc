@@ -79,19 +79,6 @@ PairAssessment AssessPair(const std::string& pair, const std::string& source,
   return r;
 }
 
-Counterfactuals AccuraciesOf(
-    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
-  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
-  return {AccuracyOf(m, "NC"), AccuracyOf(m, "C"), AccuracyOf(m, "RC"),
-          AccuracyOf(m, "RI")};
-}
-
-Counterfactuals LossesOf(
-    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics) {
-  const std::vector<SetMetrics> m(metrics.begin(), metrics.end());
-  return {LossOf(m, "NC"), LossOf(m, "C"), LossOf(m, "RC"), LossOf(m, "RI")};
-}
-
 std::string InvarianceSet(const Counterfactuals& v, double tolerance) {
   std::vector<std::string> set;
   if (std::abs(v.rc - v.nc) <= tolerance) set.push_back("cue");

@@ -28,16 +28,8 @@
 
 namespace mmc {
 
-// The four counterfactual numbers of one model (accuracies or losses).
-struct Counterfactuals {
-  double nc = 0, c = 0, rc = 0, ri = 0;
-};
-Counterfactuals AccuraciesOf(
-    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
-Counterfactuals LossesOf(
-    const google::protobuf::RepeatedPtrField<SetMetrics>& metrics);
-
-// Def. 3: "{cue, image}", "{cue}", "{image}" or "{}": "cue" when |rc - nc| <=
+// Def. 3 (Counterfactuals, AccuraciesOf and LossesOf are in fig3.h):
+// "{cue, image}", "{cue}", "{image}" or "{}": "cue" when |rc - nc| <=
 // tolerance, "image" when |ri - c| <= tolerance. NaN (a missing set) is never
 // within tolerance.
 std::string InvarianceSet(const Counterfactuals& values, double tolerance);
