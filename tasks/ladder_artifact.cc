@@ -30,24 +30,10 @@ const PathBarrier& TrC(const PathResult* path) {
   return *FindBarrier(path, "trC");
 }
 
-const PathResult* MainPath(const LadderRungResult& rung, const Spec& spec,
-                           const char* kind) {
-  return FindPath(rung.fig3(), kMainPair, kind, spec.ladder().cue_proportion());
-}
-const PathResult* ControlPath(const LadderRungResult& rung, const char* kind) {
-  return FindPath(rung.fig3(), kControlPair, kind, 0.0);
-}
-const PathResult* FinetunePath(const LadderRungResult& rung, const Spec& spec,
-                               const char* kind) {
-  return FindFig4Path(rung.fig4(), spec.ladder().cue_proportion(),
-                      spec.ladder().finetune_lr(), kind);
-}
-
 std::string Mark(const LadderRungResult& rung, const char* claim) {
-  for (const Verdict& v : rung.verdicts()) {
-    if (v.claim() == claim) return v.passed() ? "✓" : "✗";
-  }
-  return "?";
+  const Verdict* v = FindVerdict(rung, claim);
+  if (v == nullptr) return "?";
+  return v->passed() ? "✓" : "✗";
 }
 
 std::string BarrierCell(const PathBarrier& b) {
@@ -192,10 +178,14 @@ std::string LadderReport(const Spec& spec, const LadderResults& r) {
     table.AddRow(
         {RungLabel(rung.width(), rung.epochs()), FormatCount(rung.parameters()),
          Mark(rung, kLadderEndpointsClaim),
-         BarrierCell(TrC(MainPath(rung, spec, kLinear))),
-         BarrierCell(TrC(MainPath(rung, spec, kLinearPermuted))),
-         BarrierCell(TrC(ControlPath(rung, kLinearPermuted))), ft_cell,
-         BarrierCell(TrC(FinetunePath(rung, spec, kLinearPermuted))),
+         BarrierCell(TrC(FindRungPath(rung, spec, RungPair::kMain, kLinear))),
+         BarrierCell(
+             TrC(FindRungPath(rung, spec, RungPair::kMain, kLinearPermuted))),
+         BarrierCell(TrC(
+             FindRungPath(rung, spec, RungPair::kControl, kLinearPermuted))),
+         ft_cell,
+         BarrierCell(TrC(
+             FindRungPath(rung, spec, RungPair::kFinetune, kLinearPermuted))),
          Mark(rung, kLadderLinearClaim), Mark(rung, kLadderConjectureClaim),
          Mark(rung, kLadderLargeLrClaim),
          absl::StrFormat("%.0f", rung.seconds())});
@@ -286,15 +276,16 @@ absl::Status RenderLadderFigure(const std::string& out_dir,
     Series ft{"theta_C-theta_FT, " + e, {}, {}};
     for (const LadderRungResult* rung : rungs) {
       const double x = std::log2(rung->width());
-      auto add = [x](Series* s, const PathResult* p) {
+      auto add = [&](Series* s, RungPair pair, const char* kind) {
         s->x.push_back(x);
-        s->y.push_back(TrC(p).loss_barrier());
+        s->y.push_back(
+            TrC(FindRungPath(*rung, spec, pair, kind)).loss_barrier());
       };
-      add(&main_perm, MainPath(*rung, spec, kLinearPermuted));
-      add(&control_perm, ControlPath(*rung, kLinearPermuted));
-      add(&main_plain, MainPath(*rung, spec, kLinear));
-      add(&control_plain, ControlPath(*rung, kLinear));
-      add(&ft, FinetunePath(*rung, spec, kLinearPermuted));
+      add(&main_perm, RungPair::kMain, kLinearPermuted);
+      add(&control_perm, RungPair::kControl, kLinearPermuted);
+      add(&main_plain, RungPair::kMain, kLinear);
+      add(&control_plain, RungPair::kControl, kLinear);
+      add(&ft, RungPair::kFinetune, kLinearPermuted);
     }
     permuted.series.push_back(main_perm);
     permuted.series.push_back(control_perm);

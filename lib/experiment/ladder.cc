@@ -33,14 +33,11 @@ const ModelResult* FindModel(
   return nullptr;
 }
 
-// B(trC) of the rung's Linear Permuted path of `pair` (NaN if missing).
-double PermutedBarrier(const LadderRungResult& rung, const std::string& pair) {
-  for (const PathResult& p : rung.fig3().paths()) {
-    if (p.pair() == pair && p.path() == kLinearPermuted) {
-      return FindBarrier(p, "trC")->loss_barrier();
-    }
-  }
-  return NAN;
+// B(trC) of the rung's Linear Permuted path between `pair` (NaN if missing).
+double PermutedBarrier(const LadderRungResult& rung, const Spec& spec,
+                       RungPair pair) {
+  return FindBarrier(FindRungPath(rung, spec, pair, kLinearPermuted), "trC")
+      ->loss_barrier();
 }
 
 std::string BarrierText(const PathBarrier& b) {
@@ -221,7 +218,7 @@ absl::StatusOr<LadderResults> RunLadder(const ExperimentContext& ctx) {
     }
     ASSIGN_OR_RETURN(*results.add_rungs(), RunLadderRung(ctx, rungs[i]));
   }
-  for (const std::string& s : LadderConclusions(results)) {
+  for (const std::string& s : LadderConclusions(results, *ctx.spec)) {
     results.add_conclusions(s);
   }
   return results;
@@ -230,7 +227,6 @@ absl::StatusOr<LadderResults> RunLadder(const ExperimentContext& ctx) {
 std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
                                   const Spec& spec) {
   const ClaimsSpec& k = spec.claims();
-  const double c = spec.ladder().cue_proportion();
   const double lr = spec.ladder().finetune_lr();
   std::vector<Verdict> out;
 
@@ -263,18 +259,16 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
   }
 
   // A missing path reads as NaN barriers (FindBarrier): the claim fails.
-  auto barrier = [](const PathResult* path) {
-    return FindBarrier(path, "trC");
+  auto barrier = [&](RungPair pair, const char* kind) {
+    return FindBarrier(FindRungPath(rung, spec, pair, kind), "trC");
   };
-  const PathBarrier* linear =
-      barrier(FindPath(rung.fig3(), kMainPair, kLinear, c));
+  const PathBarrier* linear = barrier(RungPair::kMain, kLinear);
   out.push_back(MakeVerdict(kLadderLinearClaim, false, HasBarrier(*linear, k),
                             BarrierText(*linear), BarrierThreshold(k)));
 
-  const PathBarrier* main_permuted =
-      barrier(FindPath(rung.fig3(), kMainPair, kLinearPermuted, c));
+  const PathBarrier* main_permuted = barrier(RungPair::kMain, kLinearPermuted);
   const PathBarrier* control_permuted =
-      barrier(FindPath(rung.fig3(), kControlPair, kLinearPermuted, 0.0));
+      barrier(RungPair::kControl, kLinearPermuted);
   out.push_back(MakeVerdict(
       kLadderConjectureClaim, false,
       HasBarrier(*main_permuted, k) && IsConnected(*control_permuted, k),
@@ -286,7 +280,7 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
 
   const ModelResult* ft = FindModel(rung.fig4().finetuned(), "theta_FT");
   const PathBarrier* ft_permuted =
-      barrier(FindFig4Path(rung.fig4(), c, lr, kLinearPermuted));
+      barrier(RungPair::kFinetune, kLinearPermuted);
   const Counterfactuals a =
       ft == nullptr ? Counterfactuals() : AccuraciesOf(ft->metrics());
   out.push_back(MakeVerdict(
@@ -298,7 +292,30 @@ std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
   return out;
 }
 
-std::vector<std::string> LadderConclusions(const LadderResults& results) {
+const PathResult* FindRungPath(const LadderRungResult& rung, const Spec& spec,
+                               RungPair pair, const char* kind) {
+  const double c = spec.ladder().cue_proportion();
+  switch (pair) {
+    case RungPair::kMain:
+      return FindPath(rung.fig3(), kMainPair, kind, c);
+    case RungPair::kControl:
+      return FindPath(rung.fig3(), kControlPair, kind, 0.0);
+    case RungPair::kFinetune:
+      return FindFig4Path(rung.fig4(), c, spec.ladder().finetune_lr(), kind);
+  }
+  return nullptr;
+}
+
+const Verdict* FindVerdict(const LadderRungResult& rung,
+                           const std::string& claim) {
+  for (const Verdict& v : rung.verdicts()) {
+    if (v.claim() == claim) return &v;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> LadderConclusions(const LadderResults& results,
+                                           const Spec& spec) {
   std::vector<std::string> out;
   if (results.rungs_size() == 0) return out;
   const LadderRungResult& last = results.rungs(results.rungs_size() - 1);
@@ -307,11 +324,10 @@ std::vector<std::string> LadderConclusions(const LadderResults& results) {
     const LadderRungResult* first = nullptr;
     int holds = 0;
     for (const LadderRungResult& rung : results.rungs()) {
-      for (const Verdict& v : rung.verdicts()) {
-        if (v.claim() != claim || !v.passed()) continue;
-        ++holds;
-        if (first == nullptr) first = &rung;
-      }
+      const Verdict* v = FindVerdict(rung, claim);
+      if (v == nullptr || !v->passed()) continue;
+      ++holds;
+      if (first == nullptr) first = &rung;
     }
     if (first != nullptr) {
       out.push_back(absl::StrFormat("%s: first holds at %s (%d of %d rungs).",
@@ -329,8 +345,8 @@ std::vector<std::string> LadderConclusions(const LadderResults& results) {
   // both go from the narrowest to the widest rung?
   int above = 0;
   for (const LadderRungResult& rung : results.rungs()) {
-    above +=
-        PermutedBarrier(rung, kMainPair) > PermutedBarrier(rung, kControlPair);
+    above += PermutedBarrier(rung, spec, RungPair::kMain) >
+             PermutedBarrier(rung, spec, RungPair::kControl);
   }
   const LadderRungResult& first = results.rungs(0);
   out.push_back(absl::StrFormat(
@@ -338,9 +354,11 @@ std::vector<std::string> LadderConclusions(const LadderResults& results) {
       "at %d of %d rungs; from %s to %s it goes from %.3f to %.3f nats, the "
       "control's from %.3f to %.3f.",
       above, results.rungs_size(), RungLabel(first.width(), first.epochs()),
-      RungLabel(last.width(), last.epochs()), PermutedBarrier(first, kMainPair),
-      PermutedBarrier(last, kMainPair), PermutedBarrier(first, kControlPair),
-      PermutedBarrier(last, kControlPair)));
+      RungLabel(last.width(), last.epochs()),
+      PermutedBarrier(first, spec, RungPair::kMain),
+      PermutedBarrier(last, spec, RungPair::kMain),
+      PermutedBarrier(first, spec, RungPair::kControl),
+      PermutedBarrier(last, spec, RungPair::kControl)));
   return out;
 }
 

@@ -95,13 +95,27 @@ absl::StatusOr<LadderResults> RunLadder(const ExperimentContext& context);
 std::vector<Verdict> RungVerdicts(const LadderRungResult& rung,
                                   const Spec& spec);
 
+// The pairs of a rung: theta_C-theta_NC (kMainPair), the control
+// theta_NC-theta_NC' (kControlPair) and theta_C-theta_FT.
+enum class RungPair { kMain, kControl, kFinetune };
+
+// The rung's path of `kind` (kLinear, kLinearPermuted) between `pair`, or
+// nullptr; `spec` gives the cue proportion and the fine-tuning lr.
+const PathResult* FindRungPath(const LadderRungResult& rung, const Spec& spec,
+                               RungPair pair, const char* kind);
+
+// The rung's verdict on `claim` (kLadder*Claim), or nullptr.
+const Verdict* FindVerdict(const LadderRungResult& rung,
+                           const std::string& claim);
+
 // One sentence per claim (kLadderLinearClaim, kLadderConjectureClaim,
 // kLadderLargeLrClaim): "<claim>: first holds at x1/4, 10 epochs (2 of 5
 // rungs)." or "<claim>: not reached up to x1/2, 3 epochs (0 of 5 rungs).";
 // then one with the numbers behind Conjecture 1: at how many rungs the
 // dissimilar pair's permuted B(trC) is above the control's, and both from
 // the first rung to the last.
-std::vector<std::string> LadderConclusions(const LadderResults& results);
+std::vector<std::string> LadderConclusions(const LadderResults& results,
+                                           const Spec& spec);
 
 }  // namespace mmc
 

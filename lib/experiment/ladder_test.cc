@@ -289,7 +289,7 @@ TEST(LadderConclusionsTest, NamesTheFirstRungOrTheLargest) {
     *r = MakeRung(spec, f, width, epochs);
     for (const Verdict& v : RungVerdicts(*r, spec)) *r->add_verdicts() = v;
   }
-  const std::vector<std::string> s = LadderConclusions(results);
+  const std::vector<std::string> s = LadderConclusions(results, spec);
   ASSERT_EQ(s.size(), 4u);
   EXPECT_EQ(s[0], absl::StrCat(kLadderLinearClaim,
                                ": first holds at x1/8, 3 epochs (3 of 3 "
@@ -311,7 +311,7 @@ TEST(LadderConclusionsTest, NamesTheFirstRungOrTheLargest) {
       if (v.claim() == kLadderConjectureClaim) v.set_passed(false);
     }
   }
-  EXPECT_EQ(LadderConclusions(results)[1],
+  EXPECT_EQ(LadderConclusions(results, spec)[1],
             absl::StrCat(kLadderConjectureClaim,
                          ": not reached up to x1/2, 3 epochs (0 of 3 "
                          "rungs)."));
