@@ -52,8 +52,10 @@ absl::Status Run() {
                  "pairs evaluated, no training)\n";
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(bool sharded,
-                   MaybeListOrShard(*task, WorkUnits("all", task->spec)));
+  ArtifactSummary units;  // Training in parallel children (--jobs), if any.
+  ASSIGN_OR_RETURN(
+      bool sharded,
+      MaybeListOrShard(*task, WorkUnits("all", task->spec), &units));
   if (sharded) return absl::OkStatus();
   std::vector<ArtifactSummary> summaries;
   for (auto run : {RunFig3Artifact, RunFig4Artifact, RunTable3Artifact,
@@ -80,11 +82,17 @@ absl::Status Run() {
       "and every set at every point). img/s: all of them over the wall time. "
       "Training and paths: share of the wall time, with their own img/s; "
       "the rest is model evaluations, permutation matching, data and "
-      "reports.\n\n| artifact | wall time | images | img/s | training | "
+      "reports. With --jobs > 1 the first row is the training of every "
+      "work unit in parallel child processes (their images and seconds "
+      "summed, so shares may exceed 100%); the artifacts' rows are then the "
+      "evaluation and reports from the cache.\n\n| artifact | wall time | "
+      "images | img/s | training | "
       "paths | rest |\n|---|---|---|---|---|---|---|\n";
   WorkTally total;
   double total_seconds = 0.0;
-  for (const ArtifactSummary& s : summaries) {
+  std::vector<ArtifactSummary> rows = summaries;
+  if (!units.name.empty()) rows.insert(rows.begin(), units);
+  for (const ArtifactSummary& s : rows) {
     md += "| " + s.name;
     for (const std::string& cell : ThroughputCells(s)) md += " | " + cell;
     md += " |\n";

@@ -3,6 +3,8 @@
 #include "tasks/artifacts.h"
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -26,6 +28,7 @@
 #include "lib/report/path_report.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
+#include "lib/util/subprocesses.h"
 #include "tasks/task_common.h"
 
 namespace mmc {
@@ -708,13 +711,15 @@ std::vector<std::string> ThroughputCells(const ArtifactSummary& s) {
                        : std::string("-");
   };
   return {absl::StrFormat("%.0f s", s.seconds),
-          absl::StrFormat("%.2fM", images / 1e6),
-          rate(images, s.seconds),
+          absl::StrFormat("%.2fM", images / 1e6), rate(images, s.seconds),
           absl::StrFormat("%s (%s img/s)", share(w.train_seconds),
                           rate(w.train_images, w.train_seconds)),
           absl::StrFormat("%s (%s img/s)", share(w.path_seconds),
                           rate(w.path_images, w.path_seconds)),
-          share(s.seconds - w.train_seconds - w.path_seconds)};
+          // Parallel children's seconds add up to more than the wall time.
+          s.seconds >= w.train_seconds + w.path_seconds
+              ? share(s.seconds - w.train_seconds - w.path_seconds)
+              : std::string("-")};
 }
 
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
@@ -771,6 +776,8 @@ absl::Status RunWorkUnit(const ExperimentContext& context,
                          const WorkUnit& unit) {
   ExperimentContext narrowed = context;
   narrowed.spec = &unit.spec;
+  // A unit trains; the render that follows evaluates every path once.
+  narrowed.evaluate_paths = false;
   if (unit.artifact == "fig3") return RunFig3(narrowed).status();
   if (unit.artifact == "fig4") return RunFig4(narrowed).status();
   if (unit.artifact == "table3") return RunTable3(narrowed).status();
@@ -795,8 +802,86 @@ absl::Status RunShard(const ExperimentContext& context,
   return absl::OkStatus();
 }
 
+namespace {
+
+// <cache_dir>/logs/<task>_shardII_ofNN.<extension>: a shard's log (written
+// by RunUnitsInChildren) and its work tally (written by the shard).
+std::string ShardFilePath(const ExperimentTask& task, int shard, int count,
+                          const std::string& extension) {
+  return JoinPath(JoinPath(task.cache->dir(), "logs"),
+                  absl::StrFormat("%s_shard%02d_of%02d.%s", task.name, shard,
+                                  count, extension));
+}
+
+absl::StatusOr<WorkTally> ReadWorkTally(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  return ParseWorkTally(line);
+}
+
+}  // namespace
+
+absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
+    const ExperimentTask& task, const std::vector<WorkUnit>& units) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string self = SelfExecutable();
+  if (self.empty()) {
+    return absl::InternalError(
+        "--jobs: cannot find this executable (/proc/self/exe)");
+  }
+  const std::string logs = JoinPath(task.cache->dir(), "logs");
+  RETURN_IF_ERROR(MakeDirs(logs));
+  std::vector<ChildCommand> children;
+  for (size_t i = 0; i < units.size(); ++i) {
+    ChildCommand child;
+    child.label = units[i].label;
+    child.argv = {self,
+                  absl::StrCat("--spec=", task.spec_path),
+                  absl::StrCat("--cache_dir=", task.cache->dir()),
+                  absl::StrCat("--out_dir=", task.out_dir),
+                  absl::StrCat("--device=", absl::GetFlag(FLAGS_device)),
+                  absl::StrFormat("--shard=%d/%d", i, units.size()),
+                  "--jobs=1"};
+    if (const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+        !data_dir.empty()) {
+      child.argv.push_back(
+          absl::StrCat("--data_dir=", ResolveUserPath(data_dir)));
+    }
+    child.log_path = ShardFilePath(task, i, units.size(), "log");
+    children.push_back(std::move(child));
+  }
+  std::cerr << absl::StrFormat(
+      "%s: training %d work units in %d processes (--jobs), %d intra-op "
+      "thread(s) each; the paths are evaluated afterwards, here\n",
+      task.name, units.size(), task.jobs(), task.spec.threads());
+  if (absl::Status s = RunChildren(children, task.jobs(), &std::cerr);
+      !s.ok()) {
+    return absl::Status(
+        s.code(),
+        absl::StrCat(task.name, " --jobs=", task.jobs(), ": ", s.message(),
+                     "\n(rerun to resume: finished models are "
+                     "cached; --jobs=1 runs everything here)"));
+  }
+  ArtifactSummary summary;
+  summary.name = absl::StrFormat("work units (%d in %d processes)",
+                                 units.size(), task.jobs());
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  for (size_t i = 0; i < units.size(); ++i) {
+    ASSIGN_OR_RETURN(WorkTally tally, ReadWorkTally(ShardFilePath(
+                                          task, i, units.size(), "work")));
+    summary.work = summary.work + tally;
+  }
+  return summary;
+}
+
 absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
-                                      const std::vector<WorkUnit>& units) {
+                                      const std::vector<WorkUnit>& units,
+                                      ArtifactSummary* units_summary) {
   if (task.list_jobs()) {
     const std::string cache = CacheDirFlag(absl::GetFlag(FLAGS_cache_dir));
     const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -812,9 +897,20 @@ absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
     }
     return true;
   }
-  if (task.shard().first < 0) return false;
+  if (task.shard().first < 0) {
+    if (task.jobs() > 1 && units.size() > 1) {
+      ASSIGN_OR_RETURN(ArtifactSummary summary,
+                       RunUnitsInChildren(task, units));
+      if (units_summary != nullptr) *units_summary = summary;
+    }
+    return false;
+  }
+  const WorkTally before = CurrentWork();
   RETURN_IF_ERROR(
       RunShard(task.context, units, task.shard().first, task.shard().second));
+  RETURN_IF_ERROR(WriteFileAtomically(
+      ShardFilePath(task, task.shard().first, task.shard().second, "work"),
+      FormatWorkTally(CurrentWork() - before) + "\n"));
   std::cerr << absl::StrFormat(
       "%s: shard %d/%d done; run without --shard to render the reports\n",
       task.name, task.shard().first, task.shard().second);

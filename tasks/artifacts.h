@@ -61,7 +61,8 @@ struct WorkUnit {
 // the first three).
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec);
 
-// Runs one unit's pipeline against the context's data and cache.
+// Runs one unit's pipeline against the context's data and cache, training
+// only (ExperimentContext::evaluate_paths = false): the render evaluates.
 absl::Status RunWorkUnit(const ExperimentContext& context,
                          const WorkUnit& unit);
 
@@ -69,11 +70,22 @@ absl::Status RunWorkUnit(const ExperimentContext& context,
 absl::Status RunShard(const ExperimentContext& context,
                       const std::vector<WorkUnit>& units, int shard, int count);
 
+// Runs every unit in a child process of this executable (--shard=i/N with
+// N = units.size(), --jobs=1), task.jobs() at a time, logs in
+// <cache_dir>/logs/. The children only train (RunWorkUnit); the caller
+// renders from the cache. Returns the wall time and the children's work
+// (each shard leaves its tally beside its log).
+absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
+    const ExperimentTask& task, const std::vector<WorkUnit>& units);
+
 // --list_jobs: prints one command line per unit (a Slurm array runs them
 // with --shard=$SLURM_ARRAY_TASK_ID/N). --shard=I/N: runs that shard's
-// units. Returns true when either flag handled the run.
+// units and returns true. Otherwise, with task.jobs() > 1, trains the units
+// in parallel children (RunUnitsInChildren; their summary into
+// `units_summary` unless null) and returns false: the caller renders.
 absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
-                                      const std::vector<WorkUnit>& units);
+                                      const std::vector<WorkUnit>& units,
+                                      ArtifactSummary* units_summary = nullptr);
 
 // Runs `artifact` as a binary's main body: --dry_run prints the plan,
 // --list_jobs prints one command line per work unit, --shard=I/N runs only

@@ -1,6 +1,8 @@
 // Implementation of tasks/experiment_task.h.
 #include "tasks/experiment_task.h"
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "lib/experiment/plan.h"
 #include "lib/spec/spec_io.h"
+#include "lib/util/cpus.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "tasks/task_common.h"
@@ -25,14 +28,26 @@ ABSL_FLAG(bool, dry_run, false, "print the resolved plan and exit");
 ABSL_FLAG(bool, list_jobs, false,
           "print the independent units of work, one command line each, and "
           "exit");
+ABSL_FLAG(int, jobs, 0,
+          "work units run side by side in this many processes (each with the "
+          "spec's threads, so the numbers do not depend on it), then this "
+          "process renders the reports; 0: automatic (available CPUs / the "
+          "spec's threads on the CPU, 1 on a GPU or when the spec leaves "
+          "threads to LibTorch); 1: everything in this process");
 ABSL_FLAG(std::string, shard, "",
-          "I/N: run only the units with index % N == I (training into the "
-          "shared --cache_dir, no report); then run without --shard to "
-          "render the reports");
+          "I/N: train only the units with index % N == I (into the shared "
+          "--cache_dir; no path is evaluated, no report written); then run "
+          "without --shard to evaluate and render the reports");
 
 namespace mmc {
 
+int AutomaticJobs(const Spec& spec, const std::string& device, int cpus) {
+  if (device == "cuda" || spec.threads() <= 0) return 1;
+  return std::max(1, cpus / spec.threads());
+}
+
 bool ExperimentTask::dry_run() const { return absl::GetFlag(FLAGS_dry_run); }
+int ExperimentTask::jobs() const { return jobs_; }
 bool ExperimentTask::list_jobs() const {
   return absl::GetFlag(FLAGS_list_jobs);
 }
@@ -68,6 +83,15 @@ absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
           "--shard must be I/N with 0 <= I < N, got '", shard, "'"));
     }
   }
+  const int jobs = absl::GetFlag(FLAGS_jobs);
+  if (jobs < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jobs must be 0 (automatic) or positive, got ", jobs));
+  }
+  task->jobs_ = jobs > 0
+                    ? jobs
+                    : AutomaticJobs(task->spec, absl::GetFlag(FLAGS_device),
+                                    AvailableCpus());
   if (task->dry_run() || task->list_jobs()) return task;
   ASSIGN_OR_RETURN(task->out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
   ASSIGN_OR_RETURN(task->device, ParseDevice(absl::GetFlag(FLAGS_device)));

@@ -4,7 +4,8 @@
 // evaluation sets and run cache, bundled as an ExperimentContext.
 //
 // Flags: --spec (default: the quick spec), --data_dir, --out_dir (default
-// reports/), --cache_dir (default cache/), --device=cpu|cuda, --dry_run.
+// reports/), --cache_dir (default cache/), --device=cpu|cuda, --dry_run,
+// --list_jobs, --shard=I/N, --jobs=N.
 #ifndef TASKS_EXPERIMENT_TASK_H_
 #define TASKS_EXPERIMENT_TASK_H_
 
@@ -31,6 +32,7 @@ ABSL_DECLARE_FLAG(std::string, device);
 ABSL_DECLARE_FLAG(bool, dry_run);
 ABSL_DECLARE_FLAG(bool, list_jobs);
 ABSL_DECLARE_FLAG(std::string, shard);
+ABSL_DECLARE_FLAG(int, jobs);
 
 namespace mmc {
 
@@ -53,11 +55,21 @@ struct ExperimentTask {
   // --shard=I/N, parsed; {-1, 0} when unset.
   std::pair<int, int> shard() const { return shard_; }
   std::pair<int, int> shard_ = {-1, 0};
+  // --jobs, resolved (AutomaticJobs when 0): at least 1.
+  int jobs() const;
+  int jobs_ = 1;
   // Provenance with the wall time so far, or since `since` (an artifact's
   // own start).
   RunInfo Info() const { return Info(start); }
   RunInfo Info(std::chrono::steady_clock::time_point since) const;
 };
+
+// How many work units run side by side by default: on the CPU with the
+// spec's intra-op threads fixed, as many as fit on `cpus` (each unit keeps
+// its threads, so the numbers stay those of a serial run); 1 on a GPU or
+// when the spec leaves the thread count to LibTorch (threads: 0, all
+// cores).
+int AutomaticJobs(const Spec& spec, const std::string& device, int cpus);
 
 // Loads the spec and builds the model; unless --dry_run, also prepares the
 // output directory, device, data, evaluation sets and cache.

@@ -23,6 +23,7 @@ RunKey BaseRunKey(const Spec& spec, const std::string& role,
   *key.mutable_train() = train;
   key.mutable_train()->clear_seed();
   key.set_seed(seed);
+  if (spec.threads() != 1) key.set_intra_op_threads(spec.threads());
   return key;
 }
 

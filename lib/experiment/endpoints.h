@@ -16,8 +16,9 @@
 namespace mmc {
 
 // The part of a spec that determines a model trained by `role` from
-// (dataset, model, train): fields that do not change the parameters
-// (data_dir, test_limit) are cleared.
+// (dataset, model, train) and the intra-op thread count (RunKey.
+// intra_op_threads): fields that do not change the parameters (data_dir,
+// test_limit) are cleared.
 RunKey BaseRunKey(const Spec& spec, const std::string& role,
                   const TrainSpec& train, int64_t seed);
 

@@ -213,5 +213,22 @@ TEST_F(EndpointsTest, KeyCoversTrainingButNotEvaluation) {
   EXPECT_NE(CacheKeyHash(versioned), base);
 }
 
+// CPU training depends on the intra-op thread count (gradient sums split by
+// thread), so another count is another run; one thread, the smoke specs',
+// leaves the key as it was before the field existed (the checked-in smoke
+// models keep their keys).
+TEST_F(EndpointsTest, KeyCoversIntraOpThreads) {
+  ASSERT_EQ(spec_.threads(), 1);
+  const RunKey one = EndpointKey(spec_, 0.8, 0);
+  EXPECT_FALSE(one.has_intra_op_threads());
+  Spec other = spec_;
+  for (int threads : {0, 2}) {
+    other.set_threads(threads);
+    const RunKey key = EndpointKey(other, 0.8, 0);
+    EXPECT_TRUE(key.has_intra_op_threads());
+    EXPECT_NE(CacheKeyHash(key), CacheKeyHash(one)) << threads;
+  }
+}
+
 }  // namespace
 }  // namespace mmc

@@ -84,6 +84,7 @@ absl::Status RunLinearPairPaths(const ExperimentContext& ctx,
                                 const TrainedModel& a, const TrainedModel& b,
                                 const std::string& pair, double c, double bn_c,
                                 int64_t seed, Fig3Results* results) {
+  if (!ctx.evaluate_paths) return absl::OkStatus();
   auto start = std::chrono::steady_clock::now();
   RunPath(ctx, pair, c, bn_c, seed, kLinear,
           Path{a.params, b.params, std::nullopt}, "", start, results);
@@ -110,6 +111,7 @@ absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
         TrainedModel mid,
         TrainMidpoint(ctx, a, b, view, c, seed,
                       absl::StrFormat("midpoint %s c=%g %s", pair, c, name)));
+    if (!ctx.evaluate_paths) continue;
     RunPath(ctx, pair, c, bn_c, seed, name,
             Path{a.params, b.params, mid.params}, mid.hash, start, results);
   }

@@ -39,6 +39,11 @@ struct ExperimentContext {
   RunCache* cache = nullptr;
   torch::Device device = torch::kCPU;
   bool progress = true;
+  // False in work units (--shard, --jobs): every model is trained and
+  // cached, but no path is evaluated and no permutation matched; the
+  // results are incomplete and only the render that follows (a run without
+  // --shard, reading the cache) evaluates the paths.
+  bool evaluate_paths = true;
 };
 
 inline constexpr char kLinear[] = "Linear";

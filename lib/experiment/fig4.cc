@@ -39,6 +39,7 @@ absl::Status RunFig4FineTune(const ExperimentContext& ctx,
   ft_result.set_method(absl::StrFormat("FT %s", LrLabel(lr)));
   ft_result.set_lr(lr);
   *results->add_finetuned() = ft_result;
+  if (!ctx.evaluate_paths) return absl::OkStatus();
   // Both linear paths: the paper's figure (after permutation) and the
   // plain one.
   auto add_path = [&](const char* kind) {

@@ -11,6 +11,7 @@
 
 #include "lib/paths/bn_reset.h"
 #include "lib/train/evaluate.h"
+#include "lib/util/cpus.h"
 #include "lib/util/work_meter.h"
 
 namespace mmc {
@@ -56,10 +57,13 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
   // poorly across threads), wide ones each point on all threads
   // (reports/benchmarks.md: VGG-13 x1/8 4% faster, ResNet-18 x1 7% slower
   // with a point per thread).
-  // On a GPU, one point at a time.
+  // On a GPU, one point at a time. One worker per CPU, not per intra-op
+  // thread: a spec with `threads: 1` (parallel work units) still evaluates
+  // its paths on every core, and each point's numbers are the same either
+  // way (one thread computes it).
   const int64_t automatic =
       OnCpu(params) && CountParameters(params) <= kMaxThinParameters
-          ? at::get_num_threads()
+          ? AvailableCpus()
           : 1;
   const int64_t wanted =
       eval.path_workers() > 0 ? eval.path_workers() : automatic;

@@ -46,9 +46,9 @@ int64_t PointsPerPass(const EvalSpec& eval, int64_t num_points);
 inline constexpr int64_t kMaxThinParameters = 2'000'000;
 
 // How many threads EvaluatePath runs passes on, each with one intra-op
-// thread: eval.path_workers, or (0, automatic) the intra-op thread count
-// for thin networks on the CPU and 1 (each point on all threads) for wide
-// ones and GPUs; at most num_passes.
+// thread: eval.path_workers, or (0, automatic) one per available CPU
+// (AvailableCpus) for thin networks on the CPU and 1 (each point on all
+// intra-op threads) for wide ones and GPUs; at most num_passes.
 int PathWorkers(const ParamMap& params, const EvalSpec& eval,
                 int64_t num_passes);
 

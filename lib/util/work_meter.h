@@ -4,11 +4,15 @@
 // with the wall time spent in it. A task reads the tally before and after
 // an artifact to report its throughput and where its time went (training,
 // paths, the rest: model evaluations, permutation matching, data). Models
-// loaded from the run cache add nothing. Thread-safe.
+// loaded from the run cache add nothing. Thread-safe. A tally travels
+// between processes as one line of text (FormatWorkTally).
 #ifndef LIB_UTIL_WORK_METER_H_
 #define LIB_UTIL_WORK_METER_H_
 
 #include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
 
 namespace mmc {
 
@@ -28,6 +32,13 @@ void AddPathWork(int64_t images, double seconds);
 // both.
 WorkTally operator-(const WorkTally& a, const WorkTally& b);
 WorkTally operator+(const WorkTally& a, const WorkTally& b);
+
+// One line of text, "train_images=N train_seconds=S path_images=N
+// path_seconds=S", and back: a child process hands its tally to the parent
+// that runs it (tasks' --jobs). Parsing fails on a missing, repeated or
+// unknown field or a malformed number.
+std::string FormatWorkTally(const WorkTally& tally);
+absl::StatusOr<WorkTally> ParseWorkTally(const std::string& text);
 
 }  // namespace mmc
 

@@ -34,5 +34,23 @@ TEST(WorkMeterTest, AddsUpAcrossThreadsAndDifferences) {
   EXPECT_DOUBLE_EQ(twice.path_seconds, 2000.0);
 }
 
+TEST(WorkMeterTest, TallyRoundTripsAsTextAndBadTextIsAnError) {
+  const WorkTally t{123456789012, 1.0 / 3.0, 42, 2.5};
+  auto back = ParseWorkTally(FormatWorkTally(t) + "\n");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->train_images, t.train_images);
+  EXPECT_EQ(back->train_seconds, t.train_seconds);  // Exact: %.17g.
+  EXPECT_EQ(back->path_images, t.path_images);
+  EXPECT_EQ(back->path_seconds, t.path_seconds);
+  for (const char* bad :
+       {"", "train_images=1 train_seconds=1 path_images=1",
+        "train_images=1 train_seconds=1 path_images=1 path_seconds=x",
+        "train_images=1 train_images=1 path_images=1 path_seconds=1",
+        "train_images=1 train_seconds=1 path_images=1 path_seconds=1 more=2",
+        "train_images=1.5 train_seconds=1 path_images=1 path_seconds=1"}) {
+    EXPECT_FALSE(ParseWorkTally(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mmc

@@ -1,0 +1,102 @@
+// RunChildren: runs everything, never more than `parallel` at once, and on a
+// failure stops early with the command's name, exit status and log tail.
+#include "lib/util/subprocesses.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/util/files.h"
+#include "lib/util/test_tmpdir.h"
+
+namespace mmc {
+namespace {
+
+using ::testing::HasSubstr;
+
+ChildCommand Shell(const std::string& label, const std::string& script,
+                   const std::string& dir) {
+  return {label, {"/bin/sh", "-c", script}, JoinPath(dir, label + ".log")};
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SubprocessesTest, RunsEveryCommandAtMostParallelAtOnce) {
+  const std::string dir = TestTmpPath("limit");
+  ASSERT_TRUE(MakeDirs(JoinPath(dir, "running")).ok());
+  // Each command marks itself running, records how many are, waits, and
+  // leaves.
+  const std::string script = absl::StrCat(
+      "touch ", dir, "/running/$$; ls ", dir, "/running | wc -l >> ", dir,
+      "/counts; sleep 0.3; rm ", dir, "/running/$$; echo finished");
+  for (int parallel : {1, 2}) {
+    std::remove(JoinPath(dir, "counts").c_str());
+    std::vector<ChildCommand> commands;
+    for (int i = 0; i < 4; ++i) {
+      commands.push_back(
+          Shell(absl::StrCat("p", parallel, "_", i), script, dir));
+    }
+    std::ostringstream progress;
+    ASSERT_TRUE(RunChildren(commands, parallel, &progress).ok());
+    std::istringstream counts(Read(JoinPath(dir, "counts")));
+    int n = 0, lines = 0;
+    while (counts >> n) {
+      ++lines;
+      EXPECT_LE(n, parallel);
+    }
+    EXPECT_EQ(lines, 4);
+    for (const ChildCommand& c : commands) {
+      EXPECT_EQ(Read(c.log_path), "finished\n");
+      EXPECT_THAT(progress.str(), HasSubstr("done " + c.label));
+    }
+  }
+}
+
+TEST(SubprocessesTest, FailureStopsTheRestAndNamesTheCommand) {
+  const std::string dir = TestTmpPath("failure");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<ChildCommand> commands = {
+      Shell("slow", "sleep 30", dir),
+      Shell("broken", "echo 'what went wrong'; exit 3", dir),
+      Shell("never", "echo ran", dir),
+  };
+  const absl::Status s = RunChildren(commands, 2, nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("broken failed: exit status 3"));
+  EXPECT_THAT(s.message(), HasSubstr("what went wrong"));
+  // The slow one was stopped, the third never started.
+  EXPECT_LT(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count(),
+      20.0);
+  EXPECT_FALSE(FileExists(commands[2].log_path));
+}
+
+TEST(SubprocessesTest, MissingExecutableIsAnError) {
+  const std::string dir = TestTmpPath("missing");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const absl::Status s = RunChildren(
+      {{"ghost", {"/nonexistent/binary"}, JoinPath(dir, "ghost.log")}}, 1,
+      nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("ghost failed: could not be started"));
+  EXPECT_THAT(s.message(), HasSubstr("cannot execute /nonexistent/binary"));
+  EXPECT_FALSE(RunChildren({}, 0, nullptr).ok());
+}
+
+TEST(SubprocessesTest, SelfExecutableIsThisTest) {
+  EXPECT_THAT(SelfExecutable(), HasSubstr("subprocesses_test"));
+}
+
+}  // namespace
+}  // namespace mmc
