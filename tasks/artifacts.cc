@@ -59,8 +59,7 @@ ArtifactSummary Summarise(const std::string& name, const Results& results) {
   return s;
 }
 
-void Fig3Plan(const Spec& spec, const Model& model) {
-  const DatasetFacts facts = FactsOf(spec.dataset().kind());
+std::vector<PlannedRun> Fig3Runs(const Spec& spec) {
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t seed = spec.seeds_size() > 0 ? spec.seeds(0) : 0;
   std::vector<PlannedRun> runs = {{EndpointName(0.0, seed), spec.train(), n}};
@@ -77,8 +76,14 @@ void Fig3Plan(const Spec& spec, const Model& model) {
     runs.push_back({"midpoint w/ cue (control)", spec.paths().quadratic(), n});
     runs.push_back({"midpoint w/o cue (control)", spec.paths().quadratic(), n});
   }
+  return runs;
+}
+
+void Fig3Plan(const Spec& spec, const Model& model) {
+  const DatasetFacts facts = FactsOf(spec.dataset().kind());
   std::cout << RenderPlan(spec, model.Describe(),
-                          model.ForwardFlops(facts.height, facts.width), runs);
+                          model.ForwardFlops(facts.height, facts.width),
+                          Fig3Runs(spec));
   const int paths =
       4 * (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
   std::cout << absl::StrFormat(
@@ -185,8 +190,7 @@ std::string Fig3Report(const Spec& spec, const Model& model,
   return md;
 }
 
-void Fig4Plan(const Spec& spec, const Model& model) {
-  const DatasetFacts facts = FactsOf(spec.dataset().kind());
+std::vector<PlannedRun> Fig4Runs(const Spec& spec) {
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t seed = spec.seeds_size() > 0 ? spec.seeds(0) : 0;
   std::vector<PlannedRun> runs;
@@ -199,8 +203,14 @@ void Fig4Plan(const Spec& spec, const Model& model) {
           {absl::StrFormat("theta_FT c=%g %s", c, LrLabel(lr)), ft, n});
     }
   }
+  return runs;
+}
+
+void Fig4Plan(const Spec& spec, const Model& model) {
+  const DatasetFacts facts = FactsOf(spec.dataset().kind());
   std::cout << RenderPlan(spec, model.Describe(),
-                          model.ForwardFlops(facts.height, facts.width), runs);
+                          model.ForwardFlops(facts.height, facts.width),
+                          Fig4Runs(spec));
 }
 
 std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
@@ -292,7 +302,7 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
 
 const char* const kMainMethods[] = {"FT_M", "FT_S", "LLR", "LPFT", "CBFT"};
 
-void Table3Plan(const Spec& spec, const Model& model) {
+std::vector<PlannedRun> Table3Runs(const Spec& spec) {
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t clean =
@@ -325,8 +335,14 @@ void Table3Plan(const Spec& spec, const Model& model) {
       }
     }
   }
+  return runs;
+}
+
+void Table3Plan(const Spec& spec, const Model& model) {
+  const DatasetFacts facts = FactsOf(spec.dataset().kind());
   std::cout << RenderPlan(spec, model.Describe(),
-                          model.ForwardFlops(facts.height, facts.width), runs);
+                          model.ForwardFlops(facts.height, facts.width),
+                          Table3Runs(spec));
   std::cout << "  (CBFT steps also run theta(t) on a cue batch: about 3x the "
                "cost per image shown; LLR trains only the head)\n";
 }
