@@ -8,6 +8,11 @@
 // can put both side by side. Counters: items_per_second (images/s) and
 // GFLOPs (3 x forward FLOPs x images / s: forward plus about twice that
 // for backward).
+//
+// TRAIN_STEP_PROFILE=<prefix> also writes a Chrome trace of 20 steps per
+// configuration (<prefix>.<config>.trace, LibTorch's legacy profiler) after
+// the warm-up, untimed: where a step's time goes, op by op.
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -88,6 +93,11 @@ void BM_TrainStep(benchmark::State& state, const Config& config) {
     sgd.Step(&params, kLr);
   };
   for (int i = 0; i < config.warmup_steps; ++i) train_step();
+  if (const char* trace = std::getenv("TRAIN_STEP_PROFILE")) {
+    torch::autograd::profiler::RecordProfile guard(std::string(trace) + "." +
+                                                   config.name + ".trace");
+    for (int i = 0; i < 20; ++i) train_step();
+  }
 
   for (auto _ : state) train_step();
 
