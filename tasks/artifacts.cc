@@ -740,7 +740,7 @@ std::vector<std::string> ThroughputCells(const ArtifactSummary& s) {
 
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec) {
   std::vector<WorkUnit> units;
-  const bool all = artifact == "all";
+  const bool all = artifact == "paper";
   if (artifact == "fig3" || all) {
     for (int i = 0; i < spec.cue_proportions_size(); ++i) {
       WorkUnit u{"fig3", absl::StrFormat("fig3 c=%g", spec.cue_proportions(i)),

@@ -1,5 +1,5 @@
 // The paper's artifacts as functions over one ExperimentTask, shared by the
-// per-artifact binaries (fig3, fig4, table3, table2) and by //tasks:all:
+// per-artifact binaries (fig3, fig4, table3, table2) and by //tasks:paper:
 // each prints its plan for --dry_run, or runs its pipeline and writes its
 // report (Markdown, JSON twin, plots) into the task's output directory.
 #ifndef TASKS_ARTIFACTS_H_
@@ -22,7 +22,7 @@ struct ArtifactSummary {
   double seconds = 0.0;  // Wall time of this artifact.
   std::string headline;  // One line for the index.
   // Images trained on and evaluated along paths, and the time in each
-  // (filled by //tasks:all from lib/util/work_meter.h around the artifact).
+  // (filled by //tasks:paper from lib/util/work_meter.h around the artifact).
   WorkTally work;
 };
 
@@ -57,7 +57,7 @@ struct WorkUnit {
   Spec spec;             // The narrowed spec.
 };
 
-// The units of `artifact` ("fig3", "fig4", "table3", "ladder", or "all" for
+// The units of `artifact` ("fig3", "fig4", "table3", "ladder", or "paper" for
 // the first three).
 std::vector<WorkUnit> WorkUnits(const std::string& artifact, const Spec& spec);
 

@@ -1,5 +1,5 @@
 // Sharding and --jobs: the smoke spec's work units run as shards (in one
-// process, or as parallel child processes of //tasks:all) and a render
+// process, or as parallel child processes of //tasks:paper) and a render
 // from their cache give the same numbers as one unsharded run in a fresh
 // cache.
 #include <cstdlib>
@@ -29,7 +29,7 @@ TEST(ShardingTest, UnitsCoverEveryProportionAndSeed) {
   spec.clear_seeds();
   spec.add_seeds(0);
   spec.add_seeds(1);
-  const auto units = WorkUnits("all", spec);
+  const auto units = WorkUnits("paper", spec);
   // fig3: 4; fig4: 4; table3: 4 proportions x 2 seeds.
   ASSERT_EQ(units.size(), 16u);
   EXPECT_TRUE(units[0].spec.paths().control_pair());
@@ -45,7 +45,7 @@ std::string RunAll(int jobs) {
   const std::string out = JoinPath(dir, "reports");
   EXPECT_TRUE(MakeDirs(out).ok());
   const std::string command = absl::StrCat(
-      "tasks/all --spec=specs/smoke/fashion_box.textproto --cache_dir=", dir,
+      "tasks/paper --spec=specs/smoke/fashion_box.textproto --cache_dir=", dir,
       "/cache --out_dir=", out, " --jobs=", jobs, " > ", dir, "/log 2>&1");
   EXPECT_EQ(std::system(command.c_str()), 0)
       << command << ": see " << dir << "/log";
@@ -72,7 +72,8 @@ TEST(ShardingTest, ParallelJobsEqualOneProcess) {
   const std::string parallel = RunAll(2);
   const std::string serial = RunAll(1);
   // Each child left its log and its work tally.
-  for (const char* name : {"all_shard00_of03.log", "all_shard02_of03.work"}) {
+  for (const char* name :
+       {"paper_shard00_of03.log", "paper_shard02_of03.work"}) {
     const std::string path =
         JoinPath(TestTmpPath("jobs2"), JoinPath("cache/logs", name));
     EXPECT_TRUE(FileExists(path)) << "no child ran: " << path;
@@ -95,7 +96,7 @@ TEST(ShardingTest, ShardsTrainEverythingTheRenderNeeds) {
   auto sharded = MakeSmokeSetup(SmokeModels::kTrainFromScratch);
   ASSERT_TRUE(sharded.ok()) << sharded.status();
   ExperimentContext ctx = (*sharded)->context;
-  const auto units = WorkUnits("all", (*sharded)->spec);
+  const auto units = WorkUnits("paper", (*sharded)->spec);
   ASSERT_EQ(units.size(), 3u);
   for (int shard = 0; shard < 2; ++shard) {
     ASSERT_TRUE(RunShard(ctx, units, shard, 2).ok());
