@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
 #include "lib/paths/quadratic.h"

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/smoke_golden.h"
 #include "lib/paths/bn_reset.h"

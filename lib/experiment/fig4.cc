@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/finetune/finetune.h"
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/experiment/table2.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"

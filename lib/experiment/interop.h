@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/experiment/fig3.h"
-#include "lib/experiment/run_cache.h"
+#include "lib/runs/run_cache.h"
 #include "lib/models/state_dict.h"
 #include "lib/spec/results.pb.h"
 

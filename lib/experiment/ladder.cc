@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/plan.h"

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_format.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/paper_numbers.h"
 #include "lib/finetune/finetune.h"

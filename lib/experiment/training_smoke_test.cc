@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/fig4.h"

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/finetune/cbft_loss.h"
 #include "lib/spec/spec_io.h"
 #include "lib/train/evaluate.h"

@@ -100,7 +100,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/data/cue_dataset.h"
-#include "lib/experiment/run_cache.h"
+#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
 #include "lib/spec/spec.pb.h"
 

@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/data/synthetic_sources.h"
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 #include "lib/finetune/cbft_loss.h"
 #include "lib/models/param_map.h"
 #include "lib/spec/spec_io.h"

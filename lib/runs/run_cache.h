@@ -11,8 +11,8 @@
 // truncated or corrupted file is detected by its checksum, reported as a
 // warning, deleted and retrained. A diverging run (NaN loss) leaves neither
 // a model nor a partial checkpoint behind.
-#ifndef LIB_EXPERIMENT_RUN_CACHE_H_
-#define LIB_EXPERIMENT_RUN_CACHE_H_
+#ifndef LIB_RUNS_RUN_CACHE_H_
+#define LIB_RUNS_RUN_CACHE_H_
 
 #include <torch/types.h>
 
@@ -97,4 +97,4 @@ class RunCache {
 
 }  // namespace mmc
 
-#endif  // LIB_EXPERIMENT_RUN_CACHE_H_
+#endif  // LIB_RUNS_RUN_CACHE_H_

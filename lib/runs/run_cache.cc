@@ -1,5 +1,5 @@
-// Implementation of lib/experiment/run_cache.h.
-#include "lib/experiment/run_cache.h"
+// Implementation of lib/runs/run_cache.h.
+#include "lib/runs/run_cache.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,5 +1,5 @@
-// Implementation of lib/experiment/endpoints.h.
-#include "lib/experiment/endpoints.h"
+// Implementation of lib/runs/endpoints.h.
+#include "lib/runs/endpoints.h"
 
 #include <torch/torch.h>
 

@@ -1,14 +1,14 @@
 // Training the endpoints of the paper's experiments from scratch: theta_C
 // (trained with the first c of each class cued) and theta_NC (c = 0, no
 // cue), through the run cache.
-#ifndef LIB_EXPERIMENT_ENDPOINTS_H_
-#define LIB_EXPERIMENT_ENDPOINTS_H_
+#ifndef LIB_RUNS_ENDPOINTS_H_
+#define LIB_RUNS_ENDPOINTS_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "lib/data/cue_dataset.h"
-#include "lib/experiment/run_cache.h"
+#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
@@ -45,4 +45,4 @@ absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec, const Model& model,
 
 }  // namespace mmc
 
-#endif  // LIB_EXPERIMENT_ENDPOINTS_H_
+#endif  // LIB_RUNS_ENDPOINTS_H_

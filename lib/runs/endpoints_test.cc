@@ -1,7 +1,7 @@
-// Tests for lib/experiment/endpoints.h and run_cache.h: determinism, cache
+// Tests for lib/runs/endpoints.h and run_cache.h: determinism, cache
 // hits, resume after an interruption (bit-identical), NaN handling,
 // corrupted cache files, two trainers of one key at once, key contents.
-#include "lib/experiment/endpoints.h"
+#include "lib/runs/endpoints.h"
 
 #include <torch/torch.h>
 
