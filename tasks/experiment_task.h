@@ -20,7 +20,7 @@
 #include "lib/data/cue_dataset.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig3.h"
-#include "lib/experiment/run_cache.h"
+#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
 #include "lib/spec/results.pb.h"
 
