@@ -24,21 +24,17 @@
 #include "absl/status/statusor.h"
 #include "lib/data/cue_dataset.h"
 #include "lib/experiment/eval_sets.h"
-#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
+#include "lib/runs/run_cache.h"
+#include "lib/runs/run_context.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
 
 namespace mmc {
 
-struct ExperimentContext {
-  const Spec* spec = nullptr;
-  const Model* model = nullptr;
-  const CueDataset* dataset = nullptr;
+// A RunContext (lib/runs/run_context.h) plus what evaluation needs.
+struct ExperimentContext : RunContext {
   const EvalSets* sets = nullptr;
-  RunCache* cache = nullptr;
-  torch::Device device = torch::kCPU;
-  bool progress = true;
   // False in work units (--shard, --jobs): every model is trained and
   // cached, but no path is evaluated and no permutation matched; the
   // results are incomplete and only the render that follows (a run without

@@ -6,24 +6,13 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "lib/runs/endpoints.h"
 #include "lib/finetune/finetune.h"
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
-
-FinetuneContext ToFinetuneContext(const ExperimentContext& ctx) {
-  FinetuneContext ft;
-  ft.spec = ctx.spec;
-  ft.model = ctx.model;
-  ft.dataset = ctx.dataset;
-  ft.cache = ctx.cache;
-  ft.device = ctx.device;
-  ft.progress = ctx.progress;
-  return ft;
-}
 
 std::string LrLabel(double lr) { return absl::StrFormat("lr=%g", lr); }
 
@@ -34,7 +23,7 @@ absl::Status RunFig4FineTune(const ExperimentContext& ctx,
                              Fig4Results* results) {
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(TrainedModel theta_ft,
-                   FineTuneNoCue(ToFinetuneContext(ctx), theta_c, c, seed, lr));
+                   FineTuneNoCue(ctx, theta_c, c, seed, lr));
   ModelResult ft_result = EvaluateModel(ctx, theta_ft, "theta_FT", c, seed);
   ft_result.set_method(absl::StrFormat("FT %s", LrLabel(lr)));
   ft_result.set_lr(lr);

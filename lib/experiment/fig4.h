@@ -31,9 +31,6 @@ absl::Status RunFig4FineTune(const ExperimentContext& context,
                              const std::vector<torch::Tensor>& batches,
                              Fig4Results* results);
 
-// The fine-tuning library's view of an experiment context.
-FinetuneContext ToFinetuneContext(const ExperimentContext& context);
-
 // QUICK_TIER.md's asserted Fig. 4 claims (small LR stays connected and
 // cue-reliant; large LR becomes invariant) and the reported one (large LR
 // breaks linear connectivity).

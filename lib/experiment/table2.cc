@@ -9,12 +9,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/table3.h"
 #include "lib/finetune/finetune.h"
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -147,7 +147,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
       ctx.cache != nullptr) {
     const Spec& spec = *ctx.spec;
     const int64_t seed = spec.seeds(0);
-    const FinetuneContext ft = ToFinetuneContext(ctx);
+    const RunContext& ft = ctx;
     // Progress: these paths are Table 2's own work (two per method and cue
     // proportion; minutes per pair at the paper's scale).
     int total = 0, done = 0;

@@ -6,10 +6,10 @@
 #include <map>
 
 #include "absl/strings/str_format.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/paper_numbers.h"
 #include "lib/finetune/finetune.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -33,7 +33,7 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
     return absl::InvalidArgumentError(
         "table3 needs seeds and cue_proportions in the spec");
   }
-  const FinetuneContext ft = ToFinetuneContext(ctx);
+  const RunContext& ft = ctx;
   Table3Results results;
   // (method, c) -> per-seed NC, C, RC, RI.
   std::map<std::pair<std::string, double>, std::vector<std::array<double, 4>>>

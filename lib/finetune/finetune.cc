@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/runs/endpoints.h"
 #include "lib/finetune/cbft_loss.h"
+#include "lib/runs/endpoints.h"
 #include "lib/spec/spec_io.h"
 #include "lib/train/evaluate.h"
 #include "lib/train/train_loop.h"
@@ -32,12 +32,11 @@ constexpr uint64_t kCbftMainStream = 0xcbf1;
 // Produces a (CPU) batch; called only when a run must train.
 using DataFn = std::function<Batch()>;
 
-absl::Status CheckInputs(const FinetuneContext& ctx,
-                         const TrainedModel& theta_c) {
+absl::Status CheckInputs(const RunContext& ctx, const TrainedModel& theta_c) {
   if (ctx.spec == nullptr || ctx.model == nullptr || ctx.dataset == nullptr ||
       ctx.cache == nullptr) {
     return absl::InvalidArgumentError(
-        "FinetuneContext needs spec, model, dataset and cache");
+        "RunContext needs spec, model, dataset and cache");
   }
   if (theta_c.hash.empty() || theta_c.params.empty()) {
     return absl::InvalidArgumentError(
@@ -57,7 +56,7 @@ ParamMap OnDevice(const ParamMap& params, torch::Device device) {
 
 std::string Exact(double value) { return absl::StrFormat("%.17g", value); }
 
-RunKey FinetuneKey(const FinetuneContext& ctx, const std::string& role,
+RunKey FinetuneKey(const RunContext& ctx, const std::string& role,
                    const TrainSpec& train, int64_t seed, double c,
                    const std::string& view,
                    const std::vector<std::string>& parents,
@@ -71,7 +70,7 @@ RunKey FinetuneKey(const FinetuneContext& ctx, const std::string& role,
   return key;
 }
 
-LoopConfig MakeLoop(const FinetuneContext& ctx, const std::string& label,
+LoopConfig MakeLoop(const RunContext& ctx, const std::string& label,
                     int64_t num_samples, const TrainSpec& train, int64_t seed) {
   LoopConfig loop;
   loop.label = label;
@@ -89,11 +88,10 @@ std::string Label(const std::string& what, double c, int64_t seed) {
 
 // Whole-network fine-tuning from `start` with BN in kTrain mode.
 absl::StatusOr<TrainedModel> FullFineTune(
-    const FinetuneContext& ctx, const std::string& role,
-    const std::string& label, const TrainSpec& train, int64_t seed, double c,
-    const std::string& view, const std::vector<std::string>& parents,
-    const std::string& extra, const ParamMap& start, int64_t num_samples,
-    const DataFn& make_data) {
+    const RunContext& ctx, const std::string& role, const std::string& label,
+    const TrainSpec& train, int64_t seed, double c, const std::string& view,
+    const std::vector<std::string>& parents, const std::string& extra,
+    const ParamMap& start, int64_t num_samples, const DataFn& make_data) {
   TrainRequest request;
   request.key = FinetuneKey(ctx, role, train, seed, c, view, parents, extra);
   request.loop = MakeLoop(ctx, label, num_samples, train, seed);
@@ -112,8 +110,8 @@ absl::StatusOr<TrainedModel> FullFineTune(
 // LLR: a fresh head on the frozen body of `body` (BN kEval), trained on
 // the body's features of `make_data()`.
 absl::StatusOr<TrainedModel> TrainHead(
-    const FinetuneContext& ctx, const std::string& label, int64_t seed,
-    double c, const std::string& view, const std::vector<std::string>& parents,
+    const RunContext& ctx, const std::string& label, int64_t seed, double c,
+    const std::string& view, const std::vector<std::string>& parents,
     const std::string& extra, const ParamMap& body, int64_t num_samples,
     const DataFn& make_data) {
   const TrainSpec& train = ctx.spec->finetune().llr();
@@ -175,9 +173,9 @@ absl::StatusOr<TrainedModel> TrainHead(
 
 // One CBFT phase (warm-up or main) from `start`.
 absl::StatusOr<TrainedModel> TrainCbftPhase(
-    const FinetuneContext& ctx, Method method, const CbftSpec& options,
-    bool warmup, const TrainedModel& theta_c, const TrainedModel& start,
-    double c, int64_t seed) {
+    const RunContext& ctx, Method method, const CbftSpec& options, bool warmup,
+    const TrainedModel& theta_c, const TrainedModel& start, double c,
+    int64_t seed) {
   TrainSpec train = ctx.spec->finetune().cbft();
   if (warmup) {
     train.set_epochs(options.warmup_epochs());
@@ -345,7 +343,7 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
   return ctx.cache->TrainOrLoad(request);
 }
 
-absl::StatusOr<MethodResult> RunCbft(const FinetuneContext& ctx, Method method,
+absl::StatusOr<MethodResult> RunCbft(const RunContext& ctx, Method method,
                                      const TrainedModel& theta_c, double c,
                                      int64_t seed) {
   const CbftSpec& given = ctx.spec->finetune().cbft_options();
@@ -389,7 +387,7 @@ absl::StatusOr<MethodResult> RunCbft(const FinetuneContext& ctx, Method method,
   return result;
 }
 
-absl::StatusOr<MethodResult> RunLpft(const FinetuneContext& ctx,
+absl::StatusOr<MethodResult> RunLpft(const RunContext& ctx,
                                      const TrainedModel& theta_c, double c,
                                      int64_t seed) {
   const FinetuneSpec& ft = ctx.spec->finetune();
@@ -560,7 +558,7 @@ absl::StatusOr<HoldoutSplit> SplitHoldout(const CueDataset& dataset,
   return split;
 }
 
-absl::StatusOr<TrainedModel> FineTuneNoCue(const FinetuneContext& ctx,
+absl::StatusOr<TrainedModel> FineTuneNoCue(const RunContext& ctx,
                                            const TrainedModel& theta_c,
                                            double cue_proportion, int64_t seed,
                                            double lr) {
@@ -576,8 +574,7 @@ absl::StatusOr<TrainedModel> FineTuneNoCue(const FinetuneContext& ctx,
       [dataset] { return dataset->Materialize(View::kTrainNoCue, 0); });
 }
 
-absl::StatusOr<MethodResult> RunMethod(const FinetuneContext& ctx,
-                                       Method method,
+absl::StatusOr<MethodResult> RunMethod(const RunContext& ctx, Method method,
                                        const TrainedModel& theta_c,
                                        double cue_proportion, int64_t seed) {
   RETURN_IF_ERROR(CheckInputs(ctx, theta_c));

@@ -100,24 +100,16 @@
 
 #include "absl/status/statusor.h"
 #include "lib/data/cue_dataset.h"
-#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
+#include "lib/runs/run_cache.h"
+#include "lib/runs/run_context.h"
 #include "lib/spec/spec.pb.h"
 
 namespace mmc {
 
-struct FinetuneContext {
-  const Spec* spec = nullptr;
-  const Model* model = nullptr;
-  const CueDataset* dataset = nullptr;
-  RunCache* cache = nullptr;
-  torch::Device device = torch::kCPU;
-  bool progress = true;
-};
-
 // Fig. 4: theta_C fine-tuned on all training images without cue with
 // spec.finetune().fig4() at initial learning rate `lr`.
-absl::StatusOr<TrainedModel> FineTuneNoCue(const FinetuneContext& ctx,
+absl::StatusOr<TrainedModel> FineTuneNoCue(const RunContext& ctx,
                                            const TrainedModel& theta_c,
                                            double cue_proportion, int64_t seed,
                                            double lr);
@@ -159,8 +151,7 @@ struct MethodResult {
 };
 
 // A Table 3 method on the clean hold-out, starting from theta_C.
-absl::StatusOr<MethodResult> RunMethod(const FinetuneContext& ctx,
-                                       Method method,
+absl::StatusOr<MethodResult> RunMethod(const RunContext& ctx, Method method,
                                        const TrainedModel& theta_c,
                                        double cue_proportion, int64_t seed);
 

@@ -16,9 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/data/synthetic_sources.h"
-#include "lib/runs/endpoints.h"
 #include "lib/finetune/cbft_loss.h"
 #include "lib/models/param_map.h"
+#include "lib/runs/endpoints.h"
 #include "lib/spec/spec_io.h"
 #include "lib/util/files.h"
 #include "lib/util/test_tmpdir.h"
@@ -70,8 +70,8 @@ class FinetuneTest : public ::testing::Test {
     delete spec_;
   }
 
-  FinetuneContext Context(RunCache* cache, const Spec* spec = nullptr) {
-    FinetuneContext ctx;
+  RunContext Context(RunCache* cache, const Spec* spec = nullptr) {
+    RunContext ctx;
     ctx.spec = spec != nullptr ? spec : spec_;
     ctx.model = model_;
     ctx.dataset = dataset_->get();
