@@ -30,8 +30,16 @@ absl::StatusOr<Spec> LoadSpecFlag(const std::string& flag,
 absl::StatusOr<std::string> PrepareOutDir(const std::string& flag);
 
 // --device: "cpu" or "cuda". cuda fails with a clear message when LibTorch
-// has no CUDA or no GPU is visible.
+// has no CUDA or no GPU is visible, and otherwise makes CUDA deterministic
+// (ConfigureDeterministicCuda).
 absl::StatusOr<torch::Device> ParseDevice(const std::string& flag);
+
+// The settings under which a CUDA run repeats bit for bit (and a resumed run
+// equals an uninterrupted one): deterministic cuDNN without autotuning, no
+// TF32, cuBLAS's fixed workspace (CUBLAS_WORKSPACE_CONFIG=:4096:8 unless
+// set), and a warning for every nondeterministic kernel. Not yet run on a
+// GPU (issue 17).
+void ConfigureDeterministicCuda();
 
 // --cache_dir: empty means cache/ of the workspace.
 std::string CacheDirFlag(const std::string& flag);

@@ -230,5 +230,17 @@ TEST_F(EndpointsTest, KeyCoversIntraOpThreads) {
   }
 }
 
+// A GPU cache keys its runs by device, so a CPU model (or a half-finished
+// CPU run) is never loaded or resumed on the GPU; CPU keys are unchanged.
+TEST_F(EndpointsTest, KeyCoversTheDeviceButCpuKeysStayAsTheyWere) {
+  const RunKey key = EndpointKey(spec_, 0.8, 0);
+  const RunKey cpu = KeyOnDevice(key, torch::kCPU);
+  EXPECT_FALSE(cpu.has_device());
+  EXPECT_EQ(CacheKeyHash(cpu), CacheKeyHash(key));
+  const RunKey gpu = KeyOnDevice(key, torch::Device(torch::kCUDA, 0));
+  EXPECT_EQ(gpu.device(), "cuda:0");
+  EXPECT_NE(CacheKeyHash(gpu), CacheKeyHash(key));
+}
+
 }  // namespace
 }  // namespace mmc

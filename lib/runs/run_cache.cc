@@ -79,11 +79,21 @@ std::string RunCache::PartialPath(const std::string& hash) const {
   return JoinPath(dir_, absl::StrCat("partial/", hash, ".ckpt"));
 }
 
-bool RunCache::Contains(const RunKey& key) const {
-  return FileExists(ModelPath(CacheKeyHash(key)));
+RunKey KeyOnDevice(RunKey key, torch::Device device) {
+  if (!device.is_cpu()) key.set_device(device.str());
+  return key;
 }
 
-absl::StatusOr<TrainedModel> RunCache::Load(const RunKey& key) {
+RunKey RunCache::OnDevice(const RunKey& key) const {
+  return KeyOnDevice(key, device_);
+}
+
+bool RunCache::Contains(const RunKey& key) const {
+  return FileExists(ModelPath(CacheKeyHash(OnDevice(key))));
+}
+
+absl::StatusOr<TrainedModel> RunCache::Load(const RunKey& requested) {
+  const RunKey key = OnDevice(requested);
   const std::string hash = CacheKeyHash(key);
   const std::string path = ModelPath(hash);
   ASSIGN_OR_RETURN(Checkpoint checkpoint, LoadCheckpoint(path));
@@ -148,13 +158,14 @@ absl::StatusOr<TrainedModel> RunCache::SaveModel(const RunKey& key,
 
 absl::StatusOr<TrainedModel> RunCache::Store(const RunKey& key,
                                              const ParamMap& params) {
-  return SaveModel(key, params, /*train_seconds=*/0.0);
+  return SaveModel(OnDevice(key), params, /*train_seconds=*/0.0);
 }
 
 absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
     const TrainRequest& request) {
-  const std::string hash = CacheKeyHash(request.key);
-  const std::string key_text = CanonicalText(request.key);
+  const RunKey key = OnDevice(request.key);
+  const std::string hash = CacheKeyHash(key);
+  const std::string key_text = CanonicalText(key);
   const std::string model_path = ModelPath(hash);
   const std::string partial_path = PartialPath(hash);
   if (!training_enabled_) {
@@ -235,8 +246,7 @@ absl::StatusOr<TrainedModel> RunCache::TrainOrLoad(
     std::remove(partial_path.c_str());
     return trained;
   }
-  ASSIGN_OR_RETURN(TrainedModel model,
-                   SaveModel(request.key, params, elapsed()));
+  ASSIGN_OR_RETURN(TrainedModel model, SaveModel(key, params, elapsed()));
   std::remove(partial_path.c_str());
   return model;
 }

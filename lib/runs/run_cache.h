@@ -7,10 +7,12 @@
 //   <dir>/locks/<hash>.lock    flock'ed while a process trains <hash>
 //
 // Writes are atomic (temp + rename). A second process asking for a model
-// that is being trained waits for the lock, then loads the result. A
-// truncated or corrupted file is detected by its checksum, reported as a
-// warning, deleted and retrained. A diverging run (NaN loss) leaves neither
-// a model nor a partial checkpoint behind.
+// that is being trained waits for the lock, then loads the result. A cache
+// on a GPU adds its device to every key (RunKey.device), so CPU and GPU runs
+// never share entries or resume each other's partial runs. A truncated or
+// corrupted file is detected by its checksum, reported as a warning, deleted
+// and retrained. A diverging run (NaN loss) leaves neither a model nor a
+// partial checkpoint behind.
 #ifndef LIB_RUNS_RUN_CACHE_H_
 #define LIB_RUNS_RUN_CACHE_H_
 
@@ -33,6 +35,11 @@ inline constexpr int kTrainingFormatVersion = 2;
 
 // 16 hex digits of a 64-bit FNV-1a hash of the key's canonical text.
 std::string CacheKeyHash(const RunKey& key);
+
+// `key` as a cache on `device` stores it: with RunKey.device set ("cuda:0")
+// unless the device is the CPU (CPU keys stay as they were before the
+// field existed).
+RunKey KeyOnDevice(RunKey key, torch::Device device);
 
 struct TrainRequest {
   RunKey key;
@@ -85,6 +92,10 @@ class RunCache {
   std::string KeyPath(const std::string& hash) const;
 
  private:
+  // `key` with this cache's device when it is not the CPU (RunKey.device):
+  // every lookup and write goes through it.
+  RunKey OnDevice(const RunKey& key) const;
+
   // Writes the finished model (checkpoint and key text) atomically.
   absl::StatusOr<TrainedModel> SaveModel(const RunKey& key,
                                          const ParamMap& params,

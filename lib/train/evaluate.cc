@@ -17,8 +17,13 @@ std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
   c10::InferenceMode guard;
   const int64_t n = data.x.size(0);
   const int64_t stacked = options.stacked;
-  torch::Tensor loss_sum = torch::zeros({stacked}, torch::kDouble);
-  torch::Tensor correct = torch::zeros({stacked}, torch::kLong);
+  // Accumulated on the data's device (a CPU accumulator plus a CUDA batch
+  // sum is an error) and read back once, after the last batch.
+  const torch::Device device = data.x.device();
+  torch::Tensor loss_sum = torch::zeros(
+      {stacked}, torch::TensorOptions().dtype(torch::kDouble).device(device));
+  torch::Tensor correct = torch::zeros(
+      {stacked}, torch::TensorOptions().dtype(torch::kLong).device(device));
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
     torch::Tensor x = data.x.slice(0, start, end);
@@ -33,6 +38,8 @@ std::vector<Metrics> EvaluateStacked(const Model& model, const ParamMap& params,
     loss_sum += nll.sum(0).to(torch::kDouble);
     correct += logits.argmax(2).eq(targets).sum(0);
   }
+  loss_sum = loss_sum.cpu();
+  correct = correct.cpu();
   std::vector<Metrics> out(stacked);
   for (int64_t s = 0; s < stacked && n > 0; ++s) {
     out[s].accuracy = 100.0 * correct[s].item<double>() / n;
