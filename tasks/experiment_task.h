@@ -20,8 +20,8 @@
 #include "lib/data/cue_dataset.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig3.h"
-#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
+#include "lib/runs/run_cache.h"
 #include "lib/spec/results.pb.h"
 
 ABSL_DECLARE_FLAG(std::string, spec);

@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/ladder.h"
@@ -20,6 +19,7 @@
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
 #include "lib/report/plot.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 #include "tasks/task_common.h"
 

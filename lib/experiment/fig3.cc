@@ -9,10 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/runs/endpoints.h"
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
 #include "lib/paths/quadratic.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {

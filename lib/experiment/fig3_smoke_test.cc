@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/smoke_golden.h"
 #include "lib/paths/bn_reset.h"
+#include "lib/runs/endpoints.h"
 #include "lib/train/evaluate.h"
 
 namespace mmc {

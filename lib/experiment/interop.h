@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "lib/experiment/fig3.h"
-#include "lib/runs/run_cache.h"
 #include "lib/models/state_dict.h"
+#include "lib/runs/run_cache.h"
 #include "lib/spec/results.pb.h"
 
 namespace mmc {

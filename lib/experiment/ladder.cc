@@ -9,12 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/plan.h"
 #include "lib/models/model.h"
 #include "lib/models/param_map.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {

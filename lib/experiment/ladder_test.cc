@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig4.h"
+#include "lib/runs/endpoints.h"
 #include "lib/spec/spec_io.h"
 
 namespace mmc {

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/smoke_golden.h"
 #include "lib/experiment/table3.h"
+#include "lib/runs/endpoints.h"
 
 namespace mmc {
 namespace {

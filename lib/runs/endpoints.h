@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "lib/data/cue_dataset.h"
-#include "lib/runs/run_cache.h"
 #include "lib/models/model.h"
+#include "lib/runs/run_cache.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
 
