@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -15,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "lib/runs/endpoints.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/golden.h"
@@ -26,6 +24,7 @@
 #include "lib/finetune/finetune.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
+#include "lib/runs/endpoints.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "lib/util/subprocesses.h"
@@ -820,22 +819,36 @@ absl::Status RunShard(const ExperimentContext& context,
 
 namespace {
 
+// <cache_dir>/logs/: the shards' logs and work tallies.
+std::string ShardLogDir(const ExperimentTask& task) {
+  return JoinPath(task.cache->dir(), "logs");
+}
+
 // <cache_dir>/logs/<task>_shardII_ofNN.<extension>: a shard's log (written
 // by RunUnitsInChildren) and its work tally (written by the shard).
 std::string ShardFilePath(const ExperimentTask& task, int shard, int count,
                           const std::string& extension) {
-  return JoinPath(JoinPath(task.cache->dir(), "logs"),
+  return JoinPath(ShardLogDir(task),
                   absl::StrFormat("%s_shard%02d_of%02d.%s", task.name, shard,
                                   count, extension));
 }
 
-absl::StatusOr<WorkTally> ReadWorkTally(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+// The flags that make this task's binary run shard I of N against the same
+// spec, data, cache and device: --list_jobs prints them, --jobs passes them
+// to its children.
+std::vector<std::string> ShardFlags(const ExperimentTask& task, size_t shard,
+                                    size_t count) {
+  std::vector<std::string> flags = {
+      absl::StrCat("--spec=", task.spec_path),
+      absl::StrCat("--cache_dir=",
+                   CacheDirFlag(absl::GetFlag(FLAGS_cache_dir)))};
+  if (const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+      !data_dir.empty()) {
+    flags.push_back(absl::StrCat("--data_dir=", ResolveUserPath(data_dir)));
   }
-  return ParseWorkTally(line);
+  flags.push_back(absl::StrCat("--device=", absl::GetFlag(FLAGS_device)));
+  flags.push_back(absl::StrFormat("--shard=%d/%d", shard, count));
+  return flags;
 }
 
 }  // namespace
@@ -848,24 +861,17 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
     return absl::InternalError(
         "--jobs: cannot find this executable (/proc/self/exe)");
   }
-  const std::string logs = JoinPath(task.cache->dir(), "logs");
-  RETURN_IF_ERROR(MakeDirs(logs));
+  RETURN_IF_ERROR(MakeDirs(ShardLogDir(task)));
   std::vector<ChildCommand> children;
   for (size_t i = 0; i < units.size(); ++i) {
     ChildCommand child;
     child.label = units[i].label;
-    child.argv = {self,
-                  absl::StrCat("--spec=", task.spec_path),
-                  absl::StrCat("--cache_dir=", task.cache->dir()),
-                  absl::StrCat("--out_dir=", task.out_dir),
-                  absl::StrCat("--device=", absl::GetFlag(FLAGS_device)),
-                  absl::StrFormat("--shard=%d/%d", i, units.size()),
-                  "--jobs=1"};
-    if (const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-        !data_dir.empty()) {
-      child.argv.push_back(
-          absl::StrCat("--data_dir=", ResolveUserPath(data_dir)));
+    child.argv = {self};
+    for (std::string& flag : ShardFlags(task, i, units.size())) {
+      child.argv.push_back(std::move(flag));
     }
+    child.argv.push_back(absl::StrCat("--out_dir=", task.out_dir));
+    child.argv.push_back("--jobs=1");
     child.log_path = ShardFilePath(task, i, units.size(), "log");
     children.push_back(std::move(child));
   }
@@ -888,8 +894,10 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   for (size_t i = 0; i < units.size(); ++i) {
-    ASSIGN_OR_RETURN(WorkTally tally, ReadWorkTally(ShardFilePath(
-                                          task, i, units.size(), "work")));
+    ASSIGN_OR_RETURN(
+        const std::string text,
+        ReadFileToString(ShardFilePath(task, i, units.size(), "work")));
+    ASSIGN_OR_RETURN(WorkTally tally, ParseWorkTally(text));
     summary.work = summary.work + tally;
   }
   return summary;
@@ -899,17 +907,11 @@ absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
                                       const std::vector<WorkUnit>& units,
                                       ArtifactSummary* units_summary) {
   if (task.list_jobs()) {
-    const std::string cache = CacheDirFlag(absl::GetFlag(FLAGS_cache_dir));
-    const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
     for (size_t i = 0; i < units.size(); ++i) {
       std::cout << absl::StrFormat(
-          "bazel run -c opt //tasks:%s -- --spec=%s --cache_dir=%s%s "
-          "--device=%s --shard=%d/%d  # %s\n",
-          task.name, task.spec_path, cache,
-          data_dir.empty()
-              ? ""
-              : absl::StrCat(" --data_dir=", ResolveUserPath(data_dir)),
-          absl::GetFlag(FLAGS_device), i, units.size(), units[i].label);
+          "bazel run -c opt //tasks:%s -- %s  # %s\n", task.name,
+          absl::StrJoin(ShardFlags(task, i, units.size()), " "),
+          units[i].label);
     }
     return true;
   }

@@ -3,7 +3,6 @@
 #include "lib/util/subprocesses.h"
 
 #include <chrono>
-#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -24,10 +23,9 @@ ChildCommand Shell(const std::string& label, const std::string& script,
 }
 
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.ok() ? *text : "";
 }
 
 TEST(SubprocessesTest, RunsEveryCommandAtMostParallelAtOnce) {
