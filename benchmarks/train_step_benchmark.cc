@@ -82,13 +82,23 @@ void BM_TrainStep(benchmark::State& state, const Config& config) {
   sgd.Prepare(&params);
 
   int64_t step = 0;
+  torch::Tensor first_bad = torch::full(
+      {}, -1, torch::TensorOptions().dtype(torch::kLong).device(torch::kCPU));
   // The body of RunSgdLoop's inner loop, minus progress output: loss of the
-  // batch, NaN check through item(), backward, update.
+  // batch, the on-device NaN tally, backward, update.
   auto train_step = [&] {
-    torch::Tensor indices = torch::randint(0, pool, {kBatch}, torch::kLong);
-    StepResult result = loss_fn(params, indices, step++);
-    const double loss = result.loss.item<double>();
-    if (!std::isfinite(loss)) std::abort();
+    torch::Tensor indices = torch::randint(
+        0, pool, {kBatch},
+        torch::TensorOptions().dtype(torch::kLong).device(torch::kCPU));
+    StepResult result = loss_fn(params, indices, step);
+    {
+      torch::NoGradGuard no_grad;
+      first_bad.masked_fill_(
+          first_bad.lt(0).logical_and_(
+              result.loss.detach().isfinite().logical_not_()),
+          step);
+    }
+    ++step;
     result.loss.backward();
     sgd.Step(&params, kLr);
   };
@@ -100,6 +110,9 @@ void BM_TrainStep(benchmark::State& state, const Config& config) {
   }
 
   for (auto _ : state) train_step();
+  if (first_bad.item<int64_t>() >= 0) {
+    state.SkipWithError("the loss became NaN or inf");
+  }
 
   const double images = static_cast<double>(state.iterations()) * kBatch;
   state.SetItemsProcessed(static_cast<int64_t>(images));

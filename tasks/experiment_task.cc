@@ -94,7 +94,7 @@ absl::StatusOr<std::unique_ptr<ExperimentTask>> SetUpExperimentTask(
                                     AvailableCpus());
   if (task->dry_run() || task->list_jobs()) return task;
   ASSIGN_OR_RETURN(task->out_dir, PrepareOutDir(absl::GetFlag(FLAGS_out_dir)));
-  ASSIGN_OR_RETURN(task->device, ParseDevice(absl::GetFlag(FLAGS_device)));
+  ASSIGN_OR_RETURN(task->device, ParseDeviceFlag(absl::GetFlag(FLAGS_device)));
   ASSIGN_OR_RETURN(
       task->dataset,
       CueDataset::Load(task->spec.dataset(),

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "lib/spec/spec_io.h"
+#include "lib/train/device.h"
 #include "lib/util/files.h"
 
 namespace mmc {
@@ -48,34 +49,8 @@ absl::StatusOr<std::string> PrepareOutDir(const std::string& flag) {
   return dir;
 }
 
-void ConfigureDeterministicCuda() {
-  // cuBLAS picks reduction orders per workspace unless told otherwise
-  // (required before its first handle exists; a user's setting wins).
-  setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
-  at::Context& context = at::globalContext();
-  context.setDeterministicCuDNN(true);
-  context.setBenchmarkCuDNN(false);  // Autotuning picks kernels by timing.
-  context.setAllowTF32CuDNN(false);  // Full float32, as on the CPU.
-  context.setAllowTF32CuBLAS(false);
-  // Nondeterministic kernels (scatter_add on CUDA, ...) warn, naming the
-  // operation, instead of silently breaking bit-identical resumes.
-  context.setDeterministicAlgorithms(true, /*warn_only=*/true);
-}
-
-absl::StatusOr<torch::Device> ParseDevice(const std::string& flag) {
-  if (flag.empty() || flag == "cpu") return torch::Device(torch::kCPU);
-  if (flag == "cuda") {
-    if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          "--device=cuda: this LibTorch has no CUDA support or no GPU is "
-          "visible. Debian's libtorch-dev is CPU-only; build against a CUDA "
-          "LibTorch with LIBTORCH_DIR=/path/to/libtorch (see README.md)");
-    }
-    ConfigureDeterministicCuda();
-    return torch::Device(torch::kCUDA);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("--device must be cpu or cuda, got '", flag, "'"));
+absl::StatusOr<torch::Device> ParseDeviceFlag(const std::string& flag) {
+  return ParseDevice(flag, "--device");
 }
 
 std::string CacheDirFlag(const std::string& flag) {

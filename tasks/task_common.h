@@ -29,17 +29,8 @@ absl::StatusOr<Spec> LoadSpecFlag(const std::string& flag,
 // against the user's directory. Checked for writability before any work.
 absl::StatusOr<std::string> PrepareOutDir(const std::string& flag);
 
-// --device: "cpu" or "cuda". cuda fails with a clear message when LibTorch
-// has no CUDA or no GPU is visible, and otherwise makes CUDA deterministic
-// (ConfigureDeterministicCuda).
-absl::StatusOr<torch::Device> ParseDevice(const std::string& flag);
-
-// The settings under which a CUDA run repeats bit for bit (and a resumed run
-// equals an uninterrupted one): deterministic cuDNN without autotuning, no
-// TF32, cuBLAS's fixed workspace (CUBLAS_WORKSPACE_CONFIG=:4096:8 unless
-// set), and a warning for every nondeterministic kernel. Not yet run on a
-// GPU (issue 17).
-void ConfigureDeterministicCuda();
+// --device: "cpu" or "cuda" (lib/train/device.h; errors name --device).
+absl::StatusOr<torch::Device> ParseDeviceFlag(const std::string& flag);
 
 // --cache_dir: empty means cache/ of the workspace.
 std::string CacheDirFlag(const std::string& flag);

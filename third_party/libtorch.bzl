@@ -3,7 +3,8 @@
 Default: Debian's `libtorch-dev` (CPU, 1.13.1) under /usr. With the
 environment variable LIBTORCH_DIR pointing at an unpacked libtorch archive
 (for example a CUDA build from pytorch.org, cxx11 ABI), that copy is used
-instead and CUDA libraries are linked when present. Nothing is downloaded.
+instead and its CUDA libraries (libtorch_cuda, libc10_cuda) are linked when
+present, whether or not anything references them. Nothing is downloaded.
 """
 
 _SYSTEM_BUILD = """
@@ -31,25 +32,46 @@ _ARCHIVE_BUILD = """
 # LibTorch from LIBTORCH_DIR={dir}.
 cc_library(
     name = "torch",
-    srcs = glob(
-        ["root/lib/libc10.so", "root/lib/libtorch.so", "root/lib/libtorch_cpu.so",
-         "root/lib/libtorch_cuda.so", "root/lib/libc10_cuda.so"],
-    ),
+    srcs = [
+        "root/lib/libc10.so",
+        "root/lib/libtorch.so",
+        "root/lib/libtorch_cpu.so",
+    ],
     hdrs = glob(["root/include/**/*.h"]),
     defines = ["_GLIBCXX_USE_CXX11_ABI=1"],
     includes = ["root/include", "root/include/torch/csrc/api/include"],
-    # --no-as-needed keeps libtorch_cuda linked: nothing references it by
-    # symbol, but it registers the CUDA backend when loaded.
-    linkopts = ["-Wl,-rpath,{dir}/lib", "-Wl,--no-as-needed"],
+    linkopts = ["-Wl,-rpath,{dir}/lib"{cuda_linkopts}],
     visibility = ["//visibility:public"],
 )
 """
+
+# The CUDA libraries of a CUDA LibTorch. Nothing references libtorch_cuda by
+# symbol (loading it registers the CUDA backend), so a linker running with
+# --as-needed (the default on Ubuntu's gcc, and what some toolchains pass)
+# would drop it and the binary would report "CUDA not available". linkopts
+# come after every object and library on Bazel's link line, so the switch
+# must bracket the libraries themselves: a --no-as-needed placed after them
+# (as this file once did) changes nothing.
+_CUDA_LINKOPTS = """,
+        "-Wl,--no-as-needed",
+        "{dir}/lib/libtorch_cuda.so",
+        "{dir}/lib/libc10_cuda.so",
+        "-Wl,--as-needed\""""
 
 def _libtorch_impl(ctx):
     custom = ctx.os.environ.get("LIBTORCH_DIR", "")
     if custom:
         ctx.symlink(custom, "root")
-        ctx.file("BUILD", _ARCHIVE_BUILD.format(dir = custom))
+        for lib in ["libc10.so", "libtorch.so", "libtorch_cpu.so"]:
+            if not ctx.path(custom + "/lib/" + lib).exists:
+                fail("LIBTORCH_DIR=%s has no lib/%s: point it at an unpacked libtorch archive (lib/, include/)" % (custom, lib))
+        cuda = ctx.path(custom + "/lib/libtorch_cuda.so").exists
+        if cuda and not ctx.path(custom + "/lib/libc10_cuda.so").exists:
+            fail("LIBTORCH_DIR=%s has lib/libtorch_cuda.so but no lib/libc10_cuda.so" % custom)
+        ctx.file("BUILD", _ARCHIVE_BUILD.format(
+            dir = custom,
+            cuda_linkopts = _CUDA_LINKOPTS.format(dir = custom) if cuda else "",
+        ))
     else:
         ctx.symlink("/usr/lib", "usr/lib")
         ctx.symlink("/usr/include", "usr/include")

@@ -362,12 +362,39 @@ void CueDataset::Compose(const Sample& sample, uint8_t* out) const {
   }
 }
 
+torch::Tensor IndexTensor(const torch::Tensor& host_indices,
+                          torch::Device device) {
+  if (device.is_cpu()) return host_indices;
+  // The pinned copy lives until the asynchronous upload has run.
+  return host_indices.contiguous().pin_memory().to(device,
+                                                   /*non_blocking=*/true);
+}
+
+torch::Tensor IndexTensor(const std::vector<int64_t>& indices,
+                          torch::Device device) {
+  return IndexTensor(
+      torch::tensor(
+          indices,
+          torch::TensorOptions().dtype(torch::kLong).device(torch::kCPU)),
+      device);
+}
+
+Batch Rows(const Batch& data, const torch::Tensor& indices) {
+  return {data.x.index_select(0, indices), data.y.index_select(0, indices)};
+}
+
+Batch ToDevice(const Batch& data, torch::Device device) {
+  return {data.x.to(device), data.y.to(device)};
+}
+
 Batch CueDataset::Get(View view, const std::vector<int64_t>& indices,
                       double cue_proportion) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   torch::Tensor pixels =
-      torch::empty({n, shape_[0], shape_[1], shape_[2]}, torch::kUInt8);
-  torch::Tensor labels = torch::empty({n}, torch::kLong);
+      torch::empty({n, shape_[0], shape_[1], shape_[2]},
+                   torch::dtype(torch::kUInt8).device(torch::kCPU));
+  torch::Tensor labels =
+      torch::empty({n}, torch::dtype(torch::kLong).device(torch::kCPU));
   const int64_t stride = shape_[0] * shape_[1] * shape_[2];
   uint8_t* out = pixels.data_ptr<uint8_t>();
   int64_t* y = labels.data_ptr<int64_t>();
@@ -377,8 +404,11 @@ Batch CueDataset::Get(View view, const std::vector<int64_t>& indices,
     y[j] = sample.label;
   }
   // x = (pixel / 255 - mean) / std, per channel.
-  torch::Tensor scale = torch::tensor(std_).reciprocal().div_(255.0f);
-  torch::Tensor shift = torch::tensor(mean_).div(torch::tensor(std_));
+  const auto cpu_options = torch::dtype(torch::kFloat).device(torch::kCPU);
+  torch::Tensor scale =
+      torch::tensor(std_, cpu_options).reciprocal().div_(255.0f);
+  torch::Tensor shift =
+      torch::tensor(mean_, cpu_options).div(torch::tensor(std_, cpu_options));
   torch::Tensor x = pixels.to(torch::kFloat)
                         .mul_(scale.view({1, -1, 1, 1}))
                         .sub_(shift.view({1, -1, 1, 1}));
@@ -399,8 +429,9 @@ Batch CueDataset::Materialize(View view, int64_t n,
 }
 
 torch::Tensor CueDataset::ToPixels(const torch::Tensor& x) const {
-  torch::Tensor std = torch::tensor(std_).view({1, -1, 1, 1});
-  torch::Tensor mean = torch::tensor(mean_).view({1, -1, 1, 1});
+  // On x's device (and dtype): a GPU tensor converts where it is.
+  torch::Tensor std = torch::tensor(std_, x.options()).view({1, -1, 1, 1});
+  torch::Tensor mean = torch::tensor(mean_, x.options()).view({1, -1, 1, 1});
   return (x * std + mean).mul(255.0f).round().clamp(0, 255).to(torch::kUInt8);
 }
 

@@ -60,6 +60,20 @@ struct Batch {
   torch::Tensor y;
 };
 
+// `indices` as an int64 tensor on `device`. To a GPU the copy goes from
+// pinned memory without waiting for the device's queued work.
+torch::Tensor IndexTensor(const std::vector<int64_t>& indices,
+                          torch::Device device);
+// The same for a CPU tensor of indices.
+torch::Tensor IndexTensor(const torch::Tensor& host_indices,
+                          torch::Device device);
+
+// The rows `indices` (int64, on the batch's device) of `data`.
+Batch Rows(const Batch& data, const torch::Tensor& indices);
+
+// `data` copied to `device`.
+Batch ToDevice(const Batch& data, torch::Device device);
+
 // Top-left corner (row, col) of the box for position p in 0..9 on an
 // H x W image: four on the top row, two in the middle row, four at the bottom.
 std::pair<int, int> BoxPosition(int position, int height, int width,

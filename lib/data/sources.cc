@@ -56,12 +56,13 @@ absl::StatusOr<LabeledImages> LoadIdxSplit(const std::string& dir,
   }
   LabeledImages out;
   const int64_t n = images.dims[0];
-  out.images =
-      torch::from_blob(images.data.data(),
-                       {n, 1, images.dims[1], images.dims[2]}, torch::kUInt8)
-          .clone();
-  out.labels =
-      torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kLong);
+  out.images = torch::from_blob(images.data.data(),
+                                {n, 1, images.dims[1], images.dims[2]},
+                                torch::dtype(torch::kUInt8).device(torch::kCPU))
+                   .clone();
+  out.labels = torch::from_blob(labels.data.data(), {n},
+                                torch::dtype(torch::kUInt8).device(torch::kCPU))
+                   .to(torch::kLong);
   out.num_classes = 10;
   if (n > 0 && out.labels.max().item<int64_t>() >= 10) {
     return absl::DataLossError(
@@ -78,8 +79,10 @@ absl::StatusOr<LabeledImages> LoadCifarFiles(
   const int64_t record = label_bytes + kCifarPixels;
   const int64_t total = records_per_file * static_cast<int64_t>(paths.size());
   LabeledImages out;
-  out.images = torch::empty({total, 3, 32, 32}, torch::kUInt8);
-  out.labels = torch::empty({total}, torch::kLong);
+  out.images = torch::empty({total, 3, 32, 32},
+                            torch::dtype(torch::kUInt8).device(torch::kCPU));
+  out.labels =
+      torch::empty({total}, torch::dtype(torch::kLong).device(torch::kCPU));
   out.num_classes = num_classes;
   uint8_t* pixels = out.images.data_ptr<uint8_t>();
   int64_t* labels = out.labels.data_ptr<int64_t>();

@@ -8,8 +8,10 @@ namespace mmc {
 LabeledImages SyntheticImages(int64_t n, int channels, int height, int width,
                               int num_classes, int salt) {
   LabeledImages out;
-  out.images = torch::empty({n, channels, height, width}, torch::kUInt8);
-  out.labels = torch::empty({n}, torch::kLong);
+  out.images = torch::empty({n, channels, height, width},
+                            torch::dtype(torch::kUInt8).device(torch::kCPU));
+  out.labels =
+      torch::empty({n}, torch::dtype(torch::kLong).device(torch::kCPU));
   out.num_classes = num_classes;
   uint8_t* p = out.images.data_ptr<uint8_t>();
   for (int64_t i = 0; i < n; ++i) {

@@ -9,7 +9,10 @@ namespace mmc {
 
 EvalSets::EvalSets(const CueDataset& dataset, const EvalSpec& eval,
                    torch::Device device)
-    : batch_size_(eval.batch_size()) {
+    : batch_size_(eval.batch_size()),
+      dataset_(&dataset),
+      eval_(eval),
+      device_(device) {
   auto add = [&](const std::string& name, View view, int64_t n) {
     Batch b = dataset.Materialize(view, n);
     sets_.push_back({name, {b.x.to(device), b.y.to(device)}});
@@ -34,6 +37,28 @@ std::vector<SetMetrics> EvalSets::EvaluateAll(const Model& model,
     out.push_back(s);
   }
   return out;
+}
+
+torch::Tensor EvalSets::BnResetData(double c) const {
+  std::lock_guard<std::mutex> lock(bn_reset_mutex_);
+  if (!bn_reset_.has_value() || bn_reset_->first != c) {
+    bn_reset_.reset();  // Frees the last c's images before the next ones.
+    bn_reset_.emplace(
+        c, dataset_->Materialize(BnResetView(eval_), eval_.bn_reset_size(), c)
+               .x.to(device_));
+  }
+  return bn_reset_->second;
+}
+
+View BnResetView(const EvalSpec& eval) {
+  switch (eval.bn_reset_data()) {
+    case EvalSpec::TRAIN_NO_CUE:
+      return View::kTrainNoCue;
+    case EvalSpec::TRAIN_CUE:
+      return View::kTrainCue;
+    default:
+      return View::kTrainMix;
+  }
 }
 
 double AccuracyOf(const std::vector<SetMetrics>& metrics,

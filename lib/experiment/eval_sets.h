@@ -1,10 +1,13 @@
 // The evaluation sets of a spec, materialised once and shared by every model
 // evaluated in a task: the four counterfactual test sets (NC, C, RC, RI) and
 // the two training views (trC, trNC), each `eval.test_size` /
-// `eval.train_view_size` evenly spaced samples.
+// `eval.train_view_size` evenly spaced samples; and the data BatchNorm
+// statistics are recomputed on for a path's models.
 #ifndef LIB_EXPERIMENT_EVAL_SETS_H_
 #define LIB_EXPERIMENT_EVAL_SETS_H_
 
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,10 +39,26 @@ class EvalSets {
   std::vector<SetMetrics> EvaluateAll(const Model& model,
                                       const ParamMap& params) const;
 
+  // The images BatchNorm statistics are recomputed on for every model of a
+  // path, at cue proportion c: eval.bn_reset_size samples of
+  // BnResetView(eval) (App. B.4), on the sets' device. Materialised and
+  // uploaded once per c: kept for the last c asked (tasks evaluate their
+  // paths c by c; the paper tier's reset set is all 45k training images).
+  // Thread-safe.
+  torch::Tensor BnResetData(double c) const;
+
  private:
   std::vector<std::pair<std::string, Batch>> sets_;
   int64_t batch_size_;
+  const CueDataset* dataset_;
+  EvalSpec eval_;
+  torch::Device device_;
+  mutable std::mutex bn_reset_mutex_;
+  mutable std::optional<std::pair<double, torch::Tensor>> bn_reset_;
 };
+
+// The training view BatchNorm statistics are reset on (eval.bn_reset_data).
+View BnResetView(const EvalSpec& eval);
 
 // Looks a set up in a metrics list; NaN if absent.
 double AccuracyOf(const std::vector<SetMetrics>& metrics,

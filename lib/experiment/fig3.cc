@@ -161,30 +161,12 @@ std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& ctx,
   return batches;
 }
 
-View BnResetView(const EvalSpec& eval) {
-  switch (eval.bn_reset_data()) {
-    case EvalSpec::TRAIN_NO_CUE:
-      return View::kTrainNoCue;
-    case EvalSpec::TRAIN_CUE:
-      return View::kTrainCue;
-    default:
-      return View::kTrainMix;
-  }
-}
-
-torch::Tensor BnResetData(const ExperimentContext& context, double c) {
-  const EvalSpec& eval = context.spec->eval();
-  return context.dataset
-      ->Materialize(BnResetView(eval), eval.bn_reset_size(), c)
-      .x.to(context.device);
-}
-
 void EvaluatePathInto(const ExperimentContext& ctx, const Path& path,
                       double bn_cue_proportion, PathResult* result) {
   const std::vector<double> ts = PathGrid(ctx.spec->paths().num_points());
   const std::vector<PointMetrics> points =
       EvaluatePath(*ctx.model, path, ts, ctx.sets->sets(),
-                   BnResetData(ctx, bn_cue_proportion), ctx.spec->eval());
+                   ctx.sets->BnResetData(bn_cue_proportion), ctx.spec->eval());
   for (const PointMetrics& p : points) {
     PathPoint* point = result->add_points();
     point->set_t(p.t);

@@ -68,9 +68,6 @@ absl::Status RunLinearPairPaths(const ExperimentContext& context,
                                 const std::string& pair, double c, double bn_c,
                                 int64_t seed, Fig3Results* results);
 
-// The BatchNorm reset images for models trained at cue proportion c.
-torch::Tensor BnResetData(const ExperimentContext& context, double c);
-
 // Evaluates a path (any endpoints) on the context's sets and fills points and
 // barriers of `result`.
 void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
@@ -131,8 +128,6 @@ std::string BarrierThreshold(const ClaimsSpec& claims);
 // paths.permutation_batch_size.
 std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& context,
                                               double c);
-// The view eval.bn_reset_data names.
-View BnResetView(const EvalSpec& eval);
 
 // Helpers for verdicts and reports. A set the path lacks gives a barrier
 // whose numbers are NaN (every threshold comparison fails).

@@ -79,9 +79,10 @@ TEST(Fig3SmokeTest, MatchesGolden) {
   {
     const SmokeSetup& s = **setup;
     ASSERT_EQ(s.spec.eval().bn_reset_data(), EvalSpec::TRAIN_MIX);
-    auto theta_c = TrainEndpoint(s.spec, *s.model, *s.dataset, 0.8,
-                                 s.spec.seeds(0), s.cache.get(), torch::kCPU,
-                                 /*progress=*/false);
+    auto theta_c =
+        TrainEndpoint(s.spec, *s.model, *s.dataset, 0.8, s.spec.seeds(0),
+                      s.cache.get(), s.context.device,
+                      /*progress=*/false);
     ASSERT_TRUE(theta_c.ok()) << theta_c.status();
     ASSERT_TRUE(theta_c->from_cache);
     ParamMap reset = CloneParams(theta_c->params);
@@ -89,7 +90,7 @@ TEST(Fig3SmokeTest, MatchesGolden) {
         *s.model,
         s.dataset
             ->Materialize(View::kTrainMix, s.spec.eval().bn_reset_size(), 0.8)
-            .x,
+            .x.to(s.context.device),
         s.spec.eval().batch_size(), s.spec.eval().bn_reset_mode(), &reset);
     const PathPoint& t0 =
         FindPath(*results, kMainPair, kLinear, 0.8)->points(0);

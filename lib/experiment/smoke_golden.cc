@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec_io.h"
+#include "lib/train/device.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 
@@ -76,19 +77,32 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup(
     setup->spec.set_threads(threads);
   }
   torch::set_num_threads(threads);
-  ASSIGN_OR_RETURN(setup->dataset, CueDataset::Load(setup->spec.dataset(), ""));
+  // MMC_SMOKE_DEVICE runs the checks on a GPU (scripts/gpu_check.sh): the
+  // checked-in CPU-trained models are evaluated there, under the same
+  // goldens and tolerances; MMC_SMOKE_DATA_DIR is the Fashion-MNIST
+  // directory on a machine without Debian's package.
+  const char* device_env = std::getenv("MMC_SMOKE_DEVICE");
+  ASSIGN_OR_RETURN(const torch::Device device,
+                   ParseDevice(device_env == nullptr ? "cpu" : device_env,
+                               "MMC_SMOKE_DEVICE"));
+  const char* data_env = std::getenv("MMC_SMOKE_DATA_DIR");
+  ASSIGN_OR_RETURN(setup->dataset,
+                   CueDataset::Load(setup->spec.dataset(),
+                                    data_env == nullptr ? "" : data_env));
   ASSIGN_OR_RETURN(setup->model, Model::Create(setup->spec.model(),
                                                setup->dataset->shape()[0],
                                                setup->dataset->num_classes()));
-  setup->sets = std::make_unique<EvalSets>(*setup->dataset, setup->spec.eval(),
-                                           torch::kCPU);
+  setup->sets =
+      std::make_unique<EvalSets>(*setup->dataset, setup->spec.eval(), device);
+  // Checked-in models were trained on the CPU: keyed so.
+  const torch::Device cpu(torch::kCPU);
   if (models == SmokeModels::kCheckedIn) {
     if (Regenerating()) {
-      setup->cache =
-          std::make_unique<RunCache>(JoinPath(WorkspaceDir(), kSmokeModelsDir));
+      setup->cache = std::make_unique<RunCache>(
+          JoinPath(WorkspaceDir(), kSmokeModelsDir), device, cpu);
     } else {
       // Read in place (runfiles): with training disabled nothing is written.
-      setup->cache = std::make_unique<RunCache>(kSmokeModelsDir);
+      setup->cache = std::make_unique<RunCache>(kSmokeModelsDir, device, cpu);
       setup->cache->set_training_enabled(false);
     }
   } else {
@@ -103,7 +117,8 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup(
           absl::StrCat("cannot create a temporary directory ", pattern));
     }
     const std::string dir = pattern;
-    setup->cache = std::make_unique<RunCache>(dir);
+    setup->cache = std::make_unique<RunCache>(
+        dir, device, models == SmokeModels::kCheckedInEndpoints ? cpu : device);
     if (models == SmokeModels::kCheckedInEndpoints) {
       RETURN_IF_ERROR(CopyCheckedInEndpoints(*setup->cache));
     }
@@ -114,6 +129,7 @@ absl::StatusOr<std::unique_ptr<SmokeSetup>> MakeSmokeSetup(
   c.dataset = setup->dataset.get();
   c.sets = setup->sets.get();
   c.cache = setup->cache.get();
+  c.device = device;
   c.progress = false;
   return setup;
 }

@@ -35,7 +35,7 @@ TEST(TrainingStepsTest, EndpointsFromScratch) {
   for (const double c : {0.8, 0.0}) {
     auto trained =
         TrainEndpoint(s.spec, *s.model, *s.dataset, c, s.spec.seeds(0),
-                      s.cache.get(), torch::kCPU, /*progress=*/false);
+                      s.cache.get(), s.context.device, /*progress=*/false);
     ASSERT_TRUE(trained.ok()) << trained.status();
     EXPECT_FALSE(trained->from_cache);
     *results.add_models() =
@@ -98,7 +98,7 @@ TEST(TrainingSmokeTest, SmokeRecipeLearnsTheCueFromScratch) {
   auto metrics_of = [&s](double c) {
     auto trained =
         TrainEndpoint(s.spec, *s.model, *s.dataset, c, s.spec.seeds(0),
-                      s.cache.get(), torch::kCPU, /*progress=*/false);
+                      s.cache.get(), s.context.device, /*progress=*/false);
     EXPECT_TRUE(trained.ok()) << trained.status();
     if (!trained.ok()) return std::vector<SetMetrics>();
     return s.sets->EvaluateAll(*s.model, trained->params);

@@ -58,21 +58,24 @@ torch::Tensor InvarianceTerm(const torch::Tensor& features_a,
       ClassMeans(features_a, labels_a, num_classes, &counts_a);
   torch::Tensor means_b =
       ClassMeans(features_b, labels_b, num_classes, &counts_b);
-  torch::Tensor present =
-      torch::logical_and(counts_a > 0, counts_b > 0).nonzero().view({-1});
-  const int64_t k_present = present.size(0);
-  if (k_present == 0) return torch::zeros({}, features_a.options());
-  means_a = means_a.index_select(0, present);
-  means_b = means_b.index_select(0, present);
+  // Classes present in both sets, as a mask rather than an index list
+  // (nonzero() would wait for the device every step): absent classes add an
+  // exact zero, so with every class present the sums are the same tensors as
+  // over the present rows alone.
+  const torch::Tensor present =
+      torch::logical_and(counts_a > 0, counts_b > 0).unsqueeze(1);
+  const double scale = lambda2 / static_cast<double>(num_classes);
   if (form == InvarianceForm::kPaper) {
-    return (means_a - means_b).norm(2, {1}).sum() *
-           (lambda2 / static_cast<double>(num_classes));
+    const torch::Tensor norms = (means_a - means_b).norm(2, {1}, true);
+    return torch::where(present, norms, torch::zeros_like(norms)).sum() * scale;
   }
   auto normalise = [](const torch::Tensor& m) {
     return m / m.norm(2, {1}, /*keepdim=*/true).clamp_min(1e-12);
   };
-  return (normalise(means_a) - normalise(means_b)).pow(2).sum() *
-         (lambda2 / static_cast<double>(num_classes));
+  const torch::Tensor squares =
+      (normalise(means_a) - normalise(means_b)).pow(2);
+  return torch::where(present, squares, torch::zeros_like(squares)).sum() *
+         scale;
 }
 
 double UniformPathPoint(uint64_t seed, int64_t step) {

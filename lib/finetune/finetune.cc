@@ -164,7 +164,7 @@ absl::StatusOr<TrainedModel> TrainHead(
         torch::linear(f, params.at("head.weight"), params.at("head.bias"));
     StepResult result;
     result.loss = torch::cross_entropy_loss(logits, y);
-    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    result.correct = CountCorrect(logits, y);
     result.count = y.size(0);
     return result;
   };
@@ -222,13 +222,26 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
     request.loop.train.set_batch_size(1);
   }
 
+  // The data, materialised on the device once when training starts: the
+  // clean hold-out, D_C (cue_view at c) and, for the paired ablation, the
+  // same training images without their cue. A step gathers its batches there
+  // (the same rows Get would compose: normalisation is per element).
   auto clean = std::make_shared<Batch>();
+  auto cue_data = std::make_shared<Batch>();
+  auto nocue_data = std::make_shared<Batch>();
   auto anchor = std::make_shared<ParamMap>();
   const torch::Device device = ctx.device;
-  request.init = [clean, anchor, dataset, &theta_c, &start, device] {
-    Batch b = dataset->Materialize(View::kHoldout, 0);
-    clean->x = b.x.to(device);
-    clean->y = b.y.to(device);
+  const bool needs_cue = authors || use_barrier || !warmup;
+  request.init = [clean, cue_data, nocue_data, anchor, dataset, &theta_c,
+                  &start, device, cue_view, c, needs_cue, paired, warmup] {
+    *clean = ToDevice(dataset->Materialize(View::kHoldout, 0), device);
+    if (needs_cue) {
+      *cue_data = ToDevice(dataset->Materialize(cue_view, 0, c), device);
+    }
+    if (paired && !warmup) {
+      *nocue_data =
+          ToDevice(dataset->Materialize(View::kTrainNoCue, 0, c), device);
+    }
     *anchor = OnDevice(theta_c.params, device);
     return OnDevice(start.params, device);
   };
@@ -240,13 +253,6 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
   const double lambda1 = options.lambda1();
   const double lambda2 = options.lambda2();
   const int num_classes = model->num_classes();
-  auto get = [dataset, device, c](View view,
-                                  const std::vector<int64_t>& indices) {
-    Batch b = dataset->Get(view, indices, c);
-    b.x = b.x.to(device);
-    b.y = b.y.to(device);
-    return b;
-  };
   ForwardOptions train_bn;
   train_bn.bn = BnMode::kTrain;
 
@@ -259,14 +265,14 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
       torch::Tensor y = clean->y.index_select(0, idx);
       ForwardOutput out = model->Forward(params, x, train_bn);
       StepResult result;
-      result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
+      result.correct = CountCorrect(out.logits, y);
       result.count = y.size(0);
       torch::Tensor loss = torch::cross_entropy_loss(out.logits, y);
       if (use_barrier || !warmup) {
         // A cue batch of D_C: other images than the clean batch's.
-        const std::vector<int64_t> cue_idx =
-            CueBatchIndices(draw_seed, step, idx.size(0), n_cue);
-        Batch cue = get(cue_view, cue_idx);
+        const torch::Tensor cue_idx = IndexTensor(
+            CueBatchIndices(draw_seed, step, idx.size(0), n_cue), device);
+        const Batch cue = Rows(*cue_data, cue_idx);
         if (use_barrier) {
           loss = loss + BarrierTerm(*model, params, *anchor,
                                     DrawPathPoint(options, draw_seed, step),
@@ -280,7 +286,7 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
           torch::Tensor f_other = out.features;
           torch::Tensor y_other = y;
           if (paired) {
-            Batch nocue = get(View::kTrainNoCue, cue_idx);
+            const Batch nocue = Rows(*nocue_data, cue_idx);
             f_other = model->Forward(params, nocue.x, train_bn).features;
             y_other = nocue.y;
           }
@@ -303,15 +309,16 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
         const int64_t b = pair % steps_per_epoch;
         const int64_t end =
             b == steps_per_epoch - 1 ? n_clean : (b + 1) * batch;
-        idx = EpochPermutation(loop_shuffle, static_cast<int>(epoch), n_clean)
-                  .slice(0, b * batch, end);
+        idx = IndexTensor(
+            EpochPermutation(loop_shuffle, static_cast<int>(epoch), n_clean)
+                .slice(0, b * batch, end),
+            device);
       } else {
         idx = indices;
       }
-      idx = idx.to(clean->x.device());
-      const std::vector<int64_t> cue_idx =
-          CueBatchIndices(draw_seed, pair, idx.size(0), n_cue);
-      Batch cue = get(cue_view, cue_idx);
+      const torch::Tensor cue_idx = IndexTensor(
+          CueBatchIndices(draw_seed, pair, idx.size(0), n_cue), device);
+      const Batch cue = Rows(*cue_data, cue_idx);
       StepResult result;
       if (two_step && step % 2 == 0) {
         // Step 1 of the batch: the barrier term alone, on the cue batch.
@@ -328,7 +335,7 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
       torch::Tensor loss = torch::cross_entropy_loss(out.logits, y);
       // The clean batch's accuracy and size, also in two-step mode (where
       // the loop itself sees one pseudo-sample per half-step).
-      result.correct = out.logits.argmax(1).eq(y).sum().item<int64_t>();
+      result.correct = CountCorrect(out.logits, y);
       result.count = y.size(0);
       result.images = y.size(0);
       if (!warmup) {

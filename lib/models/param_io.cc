@@ -144,7 +144,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes,
         numel *= extent;
       }
       ASSIGN_OR_RETURN(std::string raw, r.GetBytes(numel * sizeof(float)));
-      torch::Tensor t = torch::empty(shape, torch::kFloat);
+      torch::Tensor t =
+          torch::empty(shape, torch::dtype(torch::kFloat).device(torch::kCPU));
       std::memcpy(t.data_ptr(), raw.data(), raw.size());
       params[name] = t;
     }

@@ -80,7 +80,7 @@ absl::Status SaveStateDict(const std::string& path, const ParamMap& params) {
     if (absl::EndsWith(name, ".bn.running_var")) {
       dict.insert(
           absl::StrCat(absl::StripSuffix(name, "running_var"), kBatchesTracked),
-          torch::zeros({}, torch::kLong));
+          torch::zeros({}, torch::dtype(torch::kLong).device(torch::kCPU)));
     }
   }
   ASSIGN_OR_RETURN(const std::string bytes, EncodeTorchSave(c10::IValue(dict)));

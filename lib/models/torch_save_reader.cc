@@ -223,8 +223,9 @@ class Unpickler {
       auto [data, size] = archive_->getRecord(record);
       const int64_t element = torch::elementSize(dtype->second);
       torch::Tensor storage =
-          torch::from_blob(data.get(), {static_cast<int64_t>(size) / element},
-                           torch::TensorOptions().dtype(dtype->second))
+          torch::from_blob(
+              data.get(), {static_cast<int64_t>(size) / element},
+              torch::TensorOptions().dtype(dtype->second).device(torch::kCPU))
               .clone();
       storage_elements_ += storage.numel();
       cached = storages_.emplace(key, storage).first;

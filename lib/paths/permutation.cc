@@ -118,7 +118,8 @@ ParamMap ApplyPermutation(const Model& model, const ParamMap& params,
                   name, " is not a permutation of 0..", g.size - 1);
       seen[i] = true;
     }
-    torch::Tensor index = torch::tensor(order, torch::kLong);
+    torch::Tensor index =
+        torch::tensor(order, torch::dtype(torch::kLong).device(torch::kCPU));
     for (const auto& [param, axis] : g.axes) {
       auto p = out.find(param);
       TORCH_CHECK(p != out.end(), "parameter map has no entry ", param);
@@ -227,8 +228,8 @@ absl::StatusOr<std::map<std::string, torch::Tensor>> ActivationCorrelations(
 
   std::map<std::string, torch::Tensor> result;
   for (const PermutationGroup& g : groups) {
-    torch::Tensor total =
-        torch::zeros({g.size, g.size}, torch::TensorOptions(torch::kDouble));
+    torch::Tensor total = torch::zeros(
+        {g.size, g.size}, torch::dtype(torch::kDouble).device(torch::kCPU));
     for (const std::string& point : g.activations) {
       const PointSums& s = sums.at(point);
       if (s.count == 0) {

@@ -36,7 +36,7 @@ LossFn QuadraticMidpointLoss(const Model& model, ParamMap a, ParamMap b,
         model.Forward(Bezier(a, mid, b, t), x, options).logits;
     StepResult result;
     result.loss = torch::cross_entropy_loss(logits, y);
-    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    result.correct = CountCorrect(logits, y);
     result.count = y.size(0);
     return result;
   };

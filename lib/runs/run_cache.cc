@@ -85,7 +85,7 @@ RunKey KeyOnDevice(RunKey key, torch::Device device) {
 }
 
 RunKey RunCache::OnDevice(const RunKey& key) const {
-  return KeyOnDevice(key, device_);
+  return KeyOnDevice(key, key_device_);
 }
 
 bool RunCache::Contains(const RunKey& key) const {

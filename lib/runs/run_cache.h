@@ -57,8 +57,16 @@ struct TrainedModel {
 
 class RunCache {
  public:
+  // Models are trained on and loaded to `device`, and keyed by it.
   explicit RunCache(std::string dir, torch::Device device = torch::kCPU)
-      : dir_(std::move(dir)), device_(device) {}
+      : RunCache(std::move(dir), device, device) {}
+  // For the smoke checks on a GPU (MMC_SMOKE_DEVICE): models are loaded to
+  // (and trained on) `device` but keyed by `key_device`, the device the
+  // checked-in models were trained on, so CPU-trained models can be
+  // evaluated on a GPU. Anything trained into such a cache is filed under
+  // the wrong device: use it only on read-only or throwaway caches.
+  RunCache(std::string dir, torch::Device device, torch::Device key_device)
+      : dir_(std::move(dir)), device_(device), key_device_(key_device) {}
 
   // Loads the model of `request.key`, or trains it (resuming from a partial
   // checkpoint when there is one) and stores it. With training disabled, a
@@ -92,7 +100,7 @@ class RunCache {
   std::string KeyPath(const std::string& hash) const;
 
  private:
-  // `key` with this cache's device when it is not the CPU (RunKey.device):
+  // `key` with this cache's key device when it is not the CPU (RunKey.device):
   // every lookup and write goes through it.
   RunKey OnDevice(const RunKey& key) const;
 
@@ -103,6 +111,7 @@ class RunCache {
 
   std::string dir_;
   torch::Device device_;
+  torch::Device key_device_;
   bool training_enabled_ = true;
 };
 

@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace mmc {
 
 void Sgd::Prepare(ParamMap* params) const {
@@ -13,23 +15,45 @@ void Sgd::Prepare(ParamMap* params) const {
 
 void Sgd::Step(ParamMap* params, double lr) {
   torch::NoGradGuard no_grad;
+  // The trained entries with a gradient, in the map's (name) order.
+  std::vector<const std::string*> names;
+  std::vector<torch::Tensor> weights, grads;
   for (auto& [name, p] : *params) {
     if (!Trains(name)) continue;
     torch::Tensor& grad = p.mutable_grad();
     if (!grad.defined()) continue;
-    torch::Tensor d = weight_decay_ != 0.0 ? grad.add(p, weight_decay_) : grad;
-    if (momentum_ != 0.0) {
-      auto it = buffers_.find(name);
-      if (it == buffers_.end()) {
-        it = buffers_.emplace(name, d.clone()).first;
-      } else {
-        it->second.mul_(momentum_).add_(d);
-      }
-      d = it->second;
-    }
-    p.add_(d, -lr);
-    grad.zero_();
+    names.push_back(&name);
+    weights.push_back(p);
+    grads.push_back(grad);
   }
+  if (weights.empty()) return;
+  // Multi-tensor (_foreach) ops: one kernel launch per line on CUDA instead
+  // of ~4 per tensor; on the CPU they run tensor by tensor, with the same
+  // arithmetic as the per-tensor update.
+  // d = grad + weight_decay * p, in place in the gradient (cleared below).
+  if (weight_decay_ != 0.0) at::_foreach_add_(grads, weights, weight_decay_);
+  std::vector<torch::Tensor> steps = grads;  // What p moves by, times -lr.
+  if (momentum_ != 0.0) {
+    std::vector<torch::Tensor> running, running_d;
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto it = buffers_.find(*names[i]);
+      if (it == buffers_.end()) {
+        // First step: buf = d (torch.optim.SGD).
+        it = buffers_.emplace(*names[i], grads[i].clone()).first;
+      } else {
+        running.push_back(it->second);
+        running_d.push_back(grads[i]);
+      }
+      steps[i] = it->second;
+    }
+    // Later steps: buf = momentum * buf + d.
+    if (!running.empty()) {
+      at::_foreach_mul_(running, momentum_);
+      at::_foreach_add_(running, running_d);
+    }
+  }
+  at::_foreach_add_(weights, steps, -lr);
+  at::_foreach_zero_(grads);
 }
 
 }  // namespace mmc

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -25,6 +26,8 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+std::atomic<int64_t> host_reads{0};
+
 }  // namespace
 
 LossFn SupervisedLoss(const Model& model, std::shared_ptr<const Batch> data) {
@@ -38,17 +41,23 @@ LossFn SupervisedLoss(const Model& model, std::shared_ptr<const Batch> data) {
     torch::Tensor logits = model.Forward(params, x, options).logits;
     StepResult result;
     result.loss = torch::cross_entropy_loss(logits, y);
-    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+    result.correct = CountCorrect(logits, y);
     result.count = y.size(0);
     return result;
   };
+}
+
+torch::Tensor CountCorrect(const torch::Tensor& logits,
+                           const torch::Tensor& labels) {
+  return logits.argmax(1).eq(labels).sum();
 }
 
 torch::Tensor EpochPermutation(uint64_t shuffle_seed, int epoch,
                                int64_t num_samples) {
   at::Generator gen = at::detail::createCPUGenerator(
       CounterHash(shuffle_seed, /*stream=*/77, static_cast<uint64_t>(epoch)));
-  return torch::randperm(num_samples, gen, torch::kLong);
+  return torch::randperm(num_samples, gen,
+                         torch::dtype(torch::kLong).device(torch::kCPU));
 }
 
 int64_t StepsPerEpoch(int64_t num_samples, int64_t batch_size) {
@@ -69,6 +78,12 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: needs at least 2 samples, got %d", config.label, n));
   }
+  if (params->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: no parameters to train", config.label));
+  }
+  const torch::Device device = params->begin()->second.device();
+  const auto on_device = torch::TensorOptions().device(device);
   Sgd sgd(train.momentum(), train.weight_decay(), config.frozen);
   sgd.Prepare(params);
   sgd.set_state(state->momentum);
@@ -80,9 +95,17 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
       (train.epochs() - state->epochs_done) * steps_per_epoch;
   int64_t steps_done = 0;
   for (int epoch = state->epochs_done; epoch < train.epochs(); ++epoch) {
-    torch::Tensor order = EpochPermutation(config.shuffle_seed, epoch, n);
-    double loss_sum = 0.0;
-    int64_t correct = 0, counted = 0, seen = 0;
+    // Uploaded once per epoch, without waiting for the queued steps.
+    torch::Tensor order =
+        IndexTensor(EpochPermutation(config.shuffle_seed, epoch, n), device);
+    // The epoch's tallies, on the device: loss sum (weighted by batch size),
+    // correct predictions, and the first step with a non-finite loss (-1:
+    // none yet).
+    torch::Tensor loss_sum = torch::zeros({}, on_device.dtype(torch::kDouble));
+    torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kLong));
+    torch::Tensor first_bad =
+        torch::full({}, -1, on_device.dtype(torch::kLong));
+    int64_t counted = 0, seen = 0;
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       const int64_t step = epoch * steps_per_epoch + s;
       const int64_t end = (s == steps_per_epoch - 1) ? n : (s + 1) * batch;
@@ -90,24 +113,45 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
       const double lr = LearningRate(train.schedule(), train.lr(), step,
                                      total_steps, steps_per_epoch);
       StepResult result = loss_fn(*params, indices, step);
-      const double loss = result.loss.item<double>();
-      if (!std::isfinite(loss)) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: loss is %f at epoch %d of %d, step %d of %d (lr %g); "
-            "training stopped, nothing was written to the cache",
-            config.label, loss, epoch + 1, train.epochs(), s + 1,
-            steps_per_epoch, lr));
+      {
+        torch::NoGradGuard no_grad;
+        const torch::Tensor loss = result.loss.detach();
+        first_bad.masked_fill_(
+            first_bad.lt(0).logical_and_(loss.isfinite().logical_not_()), s);
+        loss_sum.add_(loss, static_cast<double>(indices.size(0)));
+        if (result.correct.defined() && result.count > 0) {
+          correct.add_(result.correct);
+          counted += result.count;
+        }
       }
       result.loss.backward();
       sgd.Step(params, lr);
-      loss_sum += loss * indices.size(0);
-      correct += result.correct;
-      counted += result.count;
       seen += indices.size(0);
       images_done += result.images >= 0 ? result.images : indices.size(0);
       ++steps_done;
       const bool epoch_end = s == steps_per_epoch - 1;
-      if (config.progress && (epoch_end || Seconds(last_print) > 5.0)) {
+      if (!epoch_end && !(config.progress && Seconds(last_print) > 5.0)) {
+        continue;
+      }
+      // One read of the three tallies.
+      ++host_reads;
+      const torch::Tensor tallies =
+          torch::stack({first_bad.to(torch::kDouble), loss_sum,
+                        correct.to(torch::kDouble)})
+              .cpu();  // host read: epoch end or a progress line, counted.
+      const double* t = tallies.data_ptr<double>();
+      if (epoch_end && t[0] >= 0) {
+        const int64_t bad = static_cast<int64_t>(t[0]);
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: loss is not finite (NaN or inf) at epoch %d of %d, step %d "
+            "of %d (lr %g); training stopped, nothing was written to the "
+            "cache",
+            config.label, epoch + 1, train.epochs(), bad + 1, steps_per_epoch,
+            LearningRate(train.schedule(), train.lr(),
+                         epoch * steps_per_epoch + bad, total_steps,
+                         steps_per_epoch)));
+      }
+      if (config.progress) {
         last_print = Clock::now();
         const double elapsed = std::max(Seconds(start), 1e-9);
         const double rate = images_done / elapsed;
@@ -116,8 +160,8 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
             "[%s] epoch %d/%d step %d/%d loss %.4f acc %s %.0f img/s "
             "ETA %.0fs\n",
             config.label, epoch + 1, train.epochs(), s + 1, steps_per_epoch,
-            loss_sum / seen,
-            counted > 0 ? absl::StrFormat("%.1f%%", 100.0 * correct / counted)
+            t[1] / seen,
+            counted > 0 ? absl::StrFormat("%.1f%%", 100.0 * t[2] / counted)
                         : "n/a",
             rate, std::max(eta, 0.0));
       }
@@ -132,5 +176,7 @@ absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
   for (auto& [name, t] : *params) t.requires_grad_(false);
   return absl::OkStatus();
 }
+
+int64_t TrainingLoopHostReads() { return host_reads.load(); }
 
 }  // namespace mmc

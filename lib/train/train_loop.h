@@ -7,6 +7,12 @@
 // Determinism and resumption: the shuffle of epoch e depends only on
 // (shuffle seed, e), so a run resumed after epoch k from its parameters and
 // momentum buffers ends bit-identical to an uninterrupted one.
+//
+// Host reads: nothing in a step waits for the device. The loss, its
+// finiteness and the correct count accumulate on the parameters' device; the
+// loop reads them back at the end of each epoch (before the epoch hook, so a
+// diverged run checkpoints nothing) and for a progress line (at most one per
+// 5 s). The sample indices go to the device once per epoch.
 #ifndef LIB_TRAIN_TRAIN_LOOP_H_
 #define LIB_TRAIN_TRAIN_LOOP_H_
 
@@ -24,15 +30,23 @@
 namespace mmc {
 
 struct StepResult {
-  torch::Tensor loss;   // Scalar to minimise.
-  int64_t correct = 0;  // For progress output only: correct of `count`
-  int64_t count = 0;    // predictions (count 0: no accuracy shown).
+  torch::Tensor loss;  // Scalar to minimise.
+  // For progress output only: the number of correct predictions of `count`
+  // (an int64 scalar on the device, CountCorrect; undefined or count 0: no
+  // accuracy shown). A tensor, so that no step waits to read it.
+  torch::Tensor correct;
+  int64_t count = 0;
   int64_t images = -1;  // Images processed, for img/s; -1: the batch size.
 };
 
-// Loss of the batch with sample indices `indices` (int64 [B]) at global step
-// `step` (0-based over the whole run; for per-step random draws), for the
-// parameters being trained.
+// Correct predictions of `logits` [B, K] for `labels` [B], as an int64 scalar
+// on their device (no host read).
+torch::Tensor CountCorrect(const torch::Tensor& logits,
+                           const torch::Tensor& labels);
+
+// Loss of the batch with sample indices `indices` (int64 [B], on the
+// parameters' device) at global step `step` (0-based over the whole run; for
+// per-step random draws), for the parameters being trained.
 using LossFn = std::function<StepResult(
     const ParamMap& params, const torch::Tensor& indices, int64_t step)>;
 
@@ -60,11 +74,18 @@ struct LoopState {
 using EpochHook =
     std::function<absl::Status(const LoopState& state, const ParamMap& params)>;
 
-// Trains `params` in place from `state->epochs_done` to train.epochs().
-// Returns InvalidArgument naming label, epoch and step on a NaN/inf loss.
+// Trains `params` in place from `state->epochs_done` to train.epochs(), on
+// the device of `params`. Returns InvalidArgument naming label, epoch and the
+// first step with a NaN/inf loss, found at the end of that epoch (before the
+// epoch hook runs).
 absl::Status RunSgdLoop(const LoopConfig& config, const LossFn& loss_fn,
                         ParamMap* params, LoopState* state,
                         const EpochHook& on_epoch = nullptr);
+
+// How many times RunSgdLoop has read a value back from the tensors it
+// computes (loss, finiteness, correct counts), over the whole process: the
+// measure of its host-device synchronisations, for tests.
+int64_t TrainingLoopHostReads();
 
 // The sample order of one epoch (exposed for tests).
 torch::Tensor EpochPermutation(uint64_t shuffle_seed, int epoch,
