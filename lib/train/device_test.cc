@@ -5,6 +5,8 @@
 
 #include <torch/cuda.h>
 
+#include <iostream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -38,6 +40,10 @@ TEST(DeviceTest, EachCauseOfAMissingCudaHasItsOwnMessage) {
 
 TEST(DeviceTest, ThisProcessIsDiagnosedFromItsOwnLibTorch) {
   const CudaLinkage linkage = InspectCudaLinkage();
+  std::cout << "torch libraries: " << linkage.torch_lib_dir
+            << ", libtorch_cuda.so present: " << linkage.cuda_library_present
+            << ", loaded: " << linkage.cuda_library_loaded
+            << ", GPUs: " << linkage.device_count << "\n";
   // dladdr found the loaded libtorch_cpu.so.
   EXPECT_FALSE(linkage.torch_lib_dir.empty());
   auto cuda = ParseDevice("cuda", "--device");
