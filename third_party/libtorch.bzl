@@ -32,11 +32,15 @@ _ARCHIVE_BUILD = """
 # LibTorch from LIBTORCH_DIR={dir}.
 cc_library(
     name = "torch",
-    srcs = [
+    # The CUDA libraries are inputs too (a changed one relinks), and linked
+    # through linkopts below, where --no-as-needed can bracket them.
+    srcs = glob([
         "root/lib/libc10.so",
         "root/lib/libtorch.so",
         "root/lib/libtorch_cpu.so",
-    ],
+        "root/lib/libtorch_cuda.so",
+        "root/lib/libc10_cuda.so",
+    ]),
     hdrs = glob(["root/include/**/*.h"]),
     defines = ["_GLIBCXX_USE_CXX11_ABI=1"],
     includes = ["root/include", "root/include/torch/csrc/api/include"],
@@ -51,7 +55,11 @@ cc_library(
 # would drop it and the binary would report "CUDA not available". linkopts
 # come after every object and library on Bazel's link line, so the switch
 # must bracket the libraries themselves: a --no-as-needed placed after them
-# (as this file once did) changes nothing.
+# (as this file once did) changes nothing. Checked with stub CUDA libraries
+# in a fake LIBTORCH_DIR: Bazel's auto-configured gcc toolchain passes
+# -Wl,-no-as-needed before the inputs, so today they stay linked with or
+# without the bracket (even with a gcc specs file that adds --as-needed);
+# the bracket keeps it so under a toolchain that does not.
 _CUDA_LINKOPTS = """,
         "-Wl,--no-as-needed",
         "{dir}/lib/libtorch_cuda.so",
