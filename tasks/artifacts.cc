@@ -299,38 +299,22 @@ std::string Fig4Report(const ExperimentTask& task, const Fig4Results& r) {
   return md;
 }
 
-const char* const kMainMethods[] = {"FT_M", "FT_S", "LLR", "LPFT", "CBFT"};
-
 std::vector<PlannedRun> Table3Runs(const Spec& spec) {
   const DatasetFacts facts = FactsOf(spec.dataset().kind());
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t clean =
       static_cast<int64_t>(facts.classes) * spec.dataset().holdout_per_class();
-  const FinetuneSpec& f = spec.finetune();
   std::vector<PlannedRun> runs;
   for (double c : Table3CueProportions(spec)) {
     for (int64_t seed : spec.seeds()) {
       const std::string at = absl::StrFormat("c=%g seed=%d", c, seed);
       runs.push_back({EndpointName(c, seed), spec.train(), n});
-      runs.push_back({"FT_M " + at, f.ft_medium(), clean});
-      runs.push_back({"FT_S " + at, f.ft_small(), clean});
-      runs.push_back({"LLR " + at + " (head only)", f.llr(), clean});
-      for (double lr : f.lpft_lrs()) {
-        TrainSpec lpft = f.lpft();
-        lpft.set_lr(lr);
-        runs.push_back({absl::StrFormat("LPFT lr=%g %s", lr, at), lpft, clean});
-      }
-      // As RunMethod runs it: cbft's settings at a constant lr.
-      TrainSpec warmup = f.cbft();
-      warmup.set_epochs(f.cbft_options().warmup_epochs());
-      warmup.mutable_schedule()->set_kind(ScheduleSpec::CONSTANT);
-      for (const char* variant :
-           {"CBFT", "CBFT (no barrier)", "CBFT (paired counterfactuals)",
-            "CBFT (authors')"}) {
-        runs.push_back(
-            {absl::StrFormat("%s warm-up %s", variant, at), warmup, clean});
-        runs.push_back(
-            {absl::StrFormat("%s %s", variant, at), f.cbft(), clean});
+      for (const MethodInfo& method : Methods()) {
+        for (const MethodStage& stage : method.stages(spec.finetune())) {
+          runs.push_back({absl::StrCat(stage.name, " ", at), stage.train,
+                          static_cast<int64_t>(
+                              std::llround(clean * stage.holdout_fraction))});
+        }
       }
     }
   }
@@ -431,9 +415,18 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
   }
   MarkdownTable table(header);
   std::map<double, std::vector<int>> best;
+  // Ranked rows first (the paper's five, in registry order), then the
+  // ablations.
+  std::vector<std::string> method_order, ablations;
+  for (const MethodInfo& m : Methods()) {
+    (Ranked(m) ? method_order : ablations).push_back(m.name);
+  }
+  const size_t ranked = method_order.size();
+  method_order.insert(method_order.end(), ablations.begin(), ablations.end());
   for (const auto& [c, methods] : by_c) {
     std::vector<std::vector<double>> rows;
-    for (const char* m : kMainMethods) {
+    for (size_t i = 0; i < ranked; ++i) {
+      const std::string& m = method_order[i];
       auto it = methods.find(m);
       rows.push_back(it == methods.end()
                          ? std::vector<double>{0, 1e9, 1e9, 1e9}
@@ -442,24 +435,17 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
     }
     best[c] = BestPerColumn(rows);
   }
-  std::vector<std::string> method_order(std::begin(kMainMethods),
-                                        std::end(kMainMethods));
-  for (Method m : kAllMethods) {
-    if (std::find(method_order.begin(), method_order.end(), MethodName(m)) ==
-        method_order.end()) {
-      method_order.push_back(MethodName(m));
-    }
-  }
   for (size_t i = 0; i < method_order.size(); ++i) {
-    std::vector<std::string> row = {i < 5 ? method_order[i]
-                                          : "*" + method_order[i] + "*"};
+    std::vector<std::string> row = {i < ranked ? method_order[i]
+                                               : "*" + method_order[i] + "*"};
     for (const auto& [c, methods] : by_c) {
       auto it = methods.find(method_order[i]);
       for (int k = 0; k < 4; ++k) {
-        row.push_back(it == methods.end()
-                          ? "n/a"
-                          : Cell(*it->second, k,
-                                 i < 5 && best[c][k] == static_cast<int>(i)));
+        row.push_back(
+            it == methods.end()
+                ? "n/a"
+                : Cell(*it->second, k,
+                       i < ranked && best[c][k] == static_cast<int>(i)));
       }
     }
     table.AddRow(row);
@@ -474,7 +460,8 @@ std::string Table3Report(const ExperimentTask& task, const Table3Results& r) {
         "then ours minus the paper, in points.\n\n";
     MarkdownTable paper(header);
     MarkdownTable diff(header);
-    for (const char* m : kMainMethods) {
+    for (size_t i = 0; i < ranked; ++i) {
+      const std::string& m = method_order[i];
       std::vector<std::string> prow = {m}, drow = {m};
       for (const auto& [c, methods] : by_c) {
         auto it = methods.find(m);

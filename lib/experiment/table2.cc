@@ -153,7 +153,8 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
     int total = 0, done = 0;
     for (double c : Table3CueProportions(spec)) {
       if (FindModel(table3.theta_c(), "theta_C", c, seed) == nullptr) continue;
-      for (Method method : kAllMethods) {
+      for (const MethodInfo& info : Methods()) {
+        const Method method = info.method;
         if (FindModel(table3.runs(), MethodName(method), c, seed)) ++total;
       }
     }
@@ -165,7 +166,8 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
                        TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                      ctx.cache, ctx.device, ctx.progress));
       const std::vector<torch::Tensor> batches = PermutationBatches(ctx, c);
-      for (Method method : kAllMethods) {
+      for (const MethodInfo& info : Methods()) {
+        const Method method = info.method;
         const ModelResult* b =
             FindModel(table3.runs(), MethodName(method), c, seed);
         if (b == nullptr) continue;

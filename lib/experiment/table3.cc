@@ -46,7 +46,8 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
                        TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
                                      ctx.cache, ctx.device, ctx.progress));
       *results.add_theta_c() = EvaluateModel(ctx, theta_c, "theta_C", c, seed);
-      for (Method method : kAllMethods) {
+      for (const MethodInfo& info : Methods()) {
+        const Method method = info.method;
         ASSIGN_OR_RETURN(MethodResult r,
                          RunMethod(ft, method, theta_c, c, seed));
         ModelResult evaluated =
@@ -71,7 +72,8 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
     }
   }
   for (double c : proportions) {
-    for (Method method : kAllMethods) {
+    for (const MethodInfo& info : Methods()) {
+      const Method method = info.method;
       const auto& rows = cells[{MethodName(method), c}];
       Table3Entry* e = results.add_entries();
       e->set_method(MethodName(method));
@@ -138,12 +140,14 @@ std::vector<Verdict> Table3Verdicts(const Table3Results& results,
           absl::StrFormat("RI %.1f", ft_s->mean(3)),
           absl::StrFormat("RI >= %g", k.ft_s_min_ri()));
     }
-    if (const Table3Entry* cbft = get("CBFT")) {
+    if (const Table3Entry* cbft = get(InfoOf(Method::kCbft).name)) {
       double lowest_other = 1e9;
       std::string lowest_name;
       for (const auto& [name, e] : methods) {
         // The baselines: CBFT's own ablations are not competing methods.
-        if (name.rfind("CBFT", 0) != 0 && e->mean(3) < lowest_other) {
+        const MethodInfo* info = FindMethod(name);
+        if (info != nullptr && info->role == MethodRole::kBaseline &&
+            e->mean(3) < lowest_other) {
           lowest_other = e->mean(3);
           lowest_name = name;
         }

@@ -26,8 +26,8 @@ TEST(Table3SmokeTest, MatchesGolden) {
   auto results = RunTable3((*setup)->context);
   ASSERT_TRUE(results.ok()) << results.status();
   EXPECT_EQ(results->theta_c_size(), 1);
-  EXPECT_EQ(results->runs_size(), static_cast<int>(kAllMethods.size()));
-  EXPECT_EQ(results->entries_size(), static_cast<int>(kAllMethods.size()));
+  EXPECT_EQ(results->runs_size(), static_cast<int>(Methods().size()));
+  EXPECT_EQ(results->entries_size(), static_cast<int>(Methods().size()));
   for (const std::string& difference :
        CheckGolden("table3_smoke", *results, EvaluationTolerances())) {
     ADD_FAILURE() << difference;

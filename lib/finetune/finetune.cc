@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -463,39 +465,97 @@ View CueDataView(const CbftSpec& options) {
                                                   : View::kTrainMix;
 }
 
-const char* MethodName(Method method) {
-  switch (method) {
-    case Method::kFtMedium:
-      return "FT_M";
-    case Method::kFtSmall:
-      return "FT_S";
-    case Method::kLlr:
-      return "LLR";
-    case Method::kLpft:
-      return "LPFT";
-    case Method::kCbft:
-      return "CBFT";
-    case Method::kCbftNoBarrier:
-      return "CBFT (no barrier)";
-    case Method::kCbftPaired:
-      return "CBFT, paired counterfactuals (needs a cue remover)";
-    case Method::kCbftAuthors:
-      return "CBFT (authors' variant)";
-  }
-  return "?";
+namespace {
+
+std::vector<MethodStage> FtMediumStages(const FinetuneSpec& f) {
+  return {{"FT_M", f.ft_medium()}};
 }
 
-const char* MethodSlug(Method method) {
-  switch (method) {
-    case Method::kCbftNoBarrier:
-      return "CBFT_no_barrier";
-    case Method::kCbftPaired:
-      return "CBFT_paired";
-    case Method::kCbftAuthors:
-      return "CBFT_authors";
-    default:
-      return MethodName(method);
+std::vector<MethodStage> FtSmallStages(const FinetuneSpec& f) {
+  return {{"FT_S", f.ft_small()}};
+}
+
+std::vector<MethodStage> LlrStages(const FinetuneSpec& f) {
+  return {{"LLR (head only)", f.llr()}};
+}
+
+std::vector<MethodStage> LpftStages(const FinetuneSpec& f) {
+  // As RunLpft: LLR on the training part of the hold-out, then the whole
+  // network at each lr, on the same part.
+  const double train_part = 1.0 - f.validation_fraction();
+  std::vector<MethodStage> stages = {
+      {"LPFT probe (LLR, head only)", f.llr(), train_part}};
+  for (double lr : f.lpft_lrs()) {
+    TrainSpec lpft = f.lpft();
+    lpft.set_lr(lr);
+    stages.push_back({absl::StrFormat("LPFT lr=%g", lr), lpft, train_part});
   }
+  return stages;
+}
+
+// As RunCbft and TrainCbftPhase: a warm-up at cbft's settings with a
+// constant lr (when warmup_epochs > 0), then the main run.
+std::vector<MethodStage> CbftStages(const std::string& name,
+                                    const FinetuneSpec& f) {
+  std::vector<MethodStage> stages;
+  if (f.cbft_options().warmup_epochs() > 0) {
+    TrainSpec warmup = f.cbft();
+    warmup.set_epochs(f.cbft_options().warmup_epochs());
+    warmup.clear_schedule();
+    warmup.mutable_schedule()->set_kind(ScheduleSpec::CONSTANT);
+    stages.push_back({name + " warm-up", warmup});
+  }
+  stages.push_back({name, f.cbft()});
+  return stages;
+}
+
+}  // namespace
+
+const std::vector<MethodInfo>& Methods() {
+  static const auto* methods = new std::vector<MethodInfo>{
+      {Method::kFtMedium, "FT_M", "FT_M", MethodRole::kBaseline,
+       &FtMediumStages},
+      {Method::kFtSmall, "FT_S", "FT_S", MethodRole::kBaseline, &FtSmallStages},
+      {Method::kLlr, "LLR", "LLR", MethodRole::kBaseline, &LlrStages},
+      {Method::kLpft, "LPFT", "LPFT", MethodRole::kBaseline, &LpftStages},
+      {Method::kCbft, "CBFT", "CBFT", MethodRole::kCbft,
+       [](const FinetuneSpec& f) { return CbftStages("CBFT", f); }},
+      {Method::kCbftNoBarrier, "CBFT (no barrier)", "CBFT_no_barrier",
+       MethodRole::kAblation,
+       [](const FinetuneSpec& f) {
+         return CbftStages("CBFT (no barrier)", f);
+       }},
+      {Method::kCbftPaired,
+       "CBFT, paired counterfactuals (needs a cue remover)", "CBFT_paired",
+       MethodRole::kAblation,
+       [](const FinetuneSpec& f) {
+         return CbftStages("CBFT (paired counterfactuals)", f);
+       }},
+      {Method::kCbftAuthors, "CBFT (authors' variant)", "CBFT_authors",
+       MethodRole::kAblation,
+       [](const FinetuneSpec& f) {
+         return CbftStages("CBFT (authors' variant)", f);
+       }},
+  };
+  return *methods;
+}
+
+const MethodInfo& InfoOf(Method method) {
+  for (const MethodInfo& info : Methods()) {
+    if (info.method == method) return info;
+  }
+  // Every enumerator has an entry (finetune_test checks it); reaching here
+  // is a programming error, never a silent default.
+  std::cerr << "fine-tuning method " << static_cast<int>(method)
+            << " is not registered in Methods()\n";
+  std::abort();
+}
+
+const MethodInfo* FindMethod(const std::string& name) {
+  for (const MethodInfo& info : Methods()) {
+    if (name == info.name) return &info;
+  }
+  return nullptr;
 }
 
 CbftSpec EffectiveCbftOptions(const Spec& spec, Method method) {

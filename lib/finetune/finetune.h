@@ -125,17 +125,52 @@ enum class Method {
   kCbftAuthors,
 };
 
-inline constexpr std::array<Method, 8> kAllMethods = {
-    Method::kFtMedium,   Method::kFtSmall,    Method::kLlr,
-    Method::kLpft,       Method::kCbft,       Method::kCbftNoBarrier,
-    Method::kCbftPaired, Method::kCbftAuthors};
+// How Table 3 treats a method.
+enum class MethodRole {
+  kBaseline,  // One of the paper's methods CBFT is compared with (ranked).
+  kCbft,      // The paper's CBFT (Eq. 4): ranked; Table 3's claims ask
+              // whether it beats the baselines.
+  kAblation,  // Ours: reported below the ranked rows, never ranked and never
+              // a baseline.
+};
 
-// "FT_M", "FT_S", "LLR", "LPFT", "CBFT", "CBFT (no barrier)", "CBFT, paired
-// counterfactuals (needs a cue remover)", "CBFT (authors' variant)".
-const char* MethodName(Method method);
-// The cache role suffix: "FT_M", "FT_S", "LLR", "LPFT", "CBFT",
-// "CBFT_no_barrier", "CBFT_paired", "CBFT_authors".
-const char* MethodSlug(Method method);
+// One training stage a method runs (for --dry_run): its name, its settings
+// and the share of the clean hold-out it trains on.
+struct MethodStage {
+  std::string name;
+  TrainSpec train;
+  double holdout_fraction = 1.0;
+};
+
+// A Table 3 method as data: the one place that names it, says how Table 3
+// treats it and what it trains (RunMethod runs it).
+struct MethodInfo {
+  Method method;
+  // Row name in results and reports: "FT_M", "FT_S", "LLR", "LPFT", "CBFT",
+  // "CBFT (no barrier)", "CBFT, paired counterfactuals (needs a cue
+  // remover)", "CBFT (authors' variant)".
+  const char* name;
+  // The cache role suffix ("finetune/<slug>"): the name, or for the
+  // ablations "CBFT_no_barrier", "CBFT_paired", "CBFT_authors".
+  const char* slug;
+  MethodRole role;
+  // The stages RunMethod trains under `finetune`, in order.
+  std::vector<MethodStage> (*stages)(const FinetuneSpec& finetune);
+};
+
+// Every Table 3 method in report order: the paper's five (the baselines
+// FT_M, FT_S, LLR, LPFT, then CBFT), then the ablations.
+const std::vector<MethodInfo>& Methods();
+const MethodInfo& InfoOf(Method method);
+// The method whose row name is `name`; nullptr if none.
+const MethodInfo* FindMethod(const std::string& name);
+// Ranked in Table 3: the paper's methods, not the ablations.
+inline bool Ranked(const MethodInfo& info) {
+  return info.role != MethodRole::kAblation;
+}
+
+inline const char* MethodName(Method method) { return InfoOf(method).name; }
+inline const char* MethodSlug(Method method) { return InfoOf(method).slug; }
 
 // The view D_C is drawn from: kTrainMix (theta_C's mix at its c) or
 // kTrainCue (every training image cued), per options.cue_data().

@@ -120,7 +120,8 @@ TEST_F(FinetuneTest, EveryMethodRunsKeysDifferAndSecondCallHitsTheCache) {
   RunCache cache(TestTmpPath("all"));
   std::map<Method, MethodResult> first;
   std::set<std::string> hashes = {theta_c_->hash};
-  for (Method method : kAllMethods) {
+  for (const MethodInfo& info : Methods()) {
+    const Method method = info.method;
     MethodResult r = Run(&cache, method);
     EXPECT_FALSE(r.model.from_cache) << MethodName(method);
     EXPECT_TRUE(SameLayout(r.model.params, theta_c_->params))
@@ -152,7 +153,8 @@ TEST_F(FinetuneTest, EveryMethodRunsKeysDifferAndSecondCallHitsTheCache) {
   EXPECT_TRUE(hashes.insert(hi->hash).second);
 
   // Everything again: loaded, not retrained, same numbers.
-  for (Method method : kAllMethods) {
+  for (const MethodInfo& info : Methods()) {
+    const Method method = info.method;
     MethodResult again = Run(&cache, method);
     EXPECT_TRUE(again.model.from_cache) << MethodName(method);
     EXPECT_EQ(again.model.hash, first[method].model.hash);
@@ -352,6 +354,60 @@ TEST_F(FinetuneTest, ThetaCMustComeFromTheCache) {
   loose.params = theta_c_->params;
   auto result = RunMethod(Context(&cache), Method::kFtMedium, loose, 0.8, 0);
   EXPECT_FALSE(result.ok());
+}
+
+}  // namespace
+}  // namespace mmc
+
+namespace mmc {
+namespace {
+
+// The registry is the one place a method is named: every enumerator once,
+// unique names and slugs, the paper's five ranked in the paper's order with
+// CBFT the only kCbft, and the stages RunMethod trains.
+TEST(MethodRegistryTest, EveryMethodOnceWithThePapersRankedRows) {
+  std::set<int> ids;
+  std::set<std::string> names, slugs;
+  std::vector<std::string> ranked;
+  int cbft = 0;
+  for (const MethodInfo& info : Methods()) {
+    EXPECT_TRUE(ids.insert(static_cast<int>(info.method)).second);
+    EXPECT_TRUE(names.insert(info.name).second) << info.name;
+    EXPECT_TRUE(slugs.insert(info.slug).second) << info.slug;
+    EXPECT_EQ(FindMethod(info.name), &info);
+    EXPECT_EQ(&InfoOf(info.method), &info);
+    if (Ranked(info)) ranked.push_back(info.name);
+    cbft += info.role == MethodRole::kCbft;
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(Method::kCbftAuthors) + 1);
+  EXPECT_EQ(ranked,
+            std::vector<std::string>({"FT_M", "FT_S", "LLR", "LPFT", "CBFT"}));
+  EXPECT_EQ(cbft, 1);
+  EXPECT_EQ(InfoOf(Method::kCbft).role, MethodRole::kCbft);
+  EXPECT_EQ(FindMethod("CBFT (no barrier)")->role, MethodRole::kAblation);
+  EXPECT_EQ(FindMethod("no such method"), nullptr);
+}
+
+TEST(MethodRegistryTest, StagesAreWhatRunMethodTrains) {
+  FinetuneSpec f;
+  f.set_validation_fraction(0.2);
+  f.add_lpft_lrs(0.01);
+  f.add_lpft_lrs(0.001);
+  f.mutable_cbft()->set_epochs(20);
+  f.mutable_cbft()->mutable_schedule()->set_kind(ScheduleSpec::COSINE);
+  f.mutable_cbft_options()->set_warmup_epochs(2);
+  const auto lpft = InfoOf(Method::kLpft).stages(f);
+  ASSERT_EQ(lpft.size(), 3u);  // The probe (LLR), then one run per lr.
+  EXPECT_DOUBLE_EQ(lpft[0].holdout_fraction, 0.8);
+  EXPECT_EQ(lpft[2].train.lr(), 0.001);
+  const auto cbft = InfoOf(Method::kCbft).stages(f);
+  ASSERT_EQ(cbft.size(), 2u);
+  EXPECT_EQ(cbft[0].train.epochs(), 2);
+  EXPECT_EQ(cbft[0].train.schedule().kind(), ScheduleSpec::CONSTANT);
+  EXPECT_EQ(cbft[1].train.epochs(), 20);
+  f.mutable_cbft_options()->set_warmup_epochs(0);
+  EXPECT_EQ(InfoOf(Method::kCbftAuthors).stages(f).size(), 1u);
+  EXPECT_EQ(InfoOf(Method::kFtSmall).stages(f).size(), 1u);
 }
 
 }  // namespace
