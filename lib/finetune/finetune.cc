@@ -467,6 +467,47 @@ View CueDataView(const CbftSpec& options) {
 
 namespace {
 
+DataFn HoldoutData(const CueDataset* dataset) {
+  return [dataset] { return dataset->Materialize(View::kHoldout, 0); };
+}
+
+// FT_M and FT_S: the whole network on the whole clean hold-out.
+absl::StatusOr<MethodResult> RunFullFineTune(const RunContext& ctx,
+                                             Method method,
+                                             const TrainedModel& theta_c,
+                                             double c, int64_t seed) {
+  const FinetuneSpec& ft = ctx.spec->finetune();
+  const TrainSpec& train =
+      method == Method::kFtMedium ? ft.ft_medium() : ft.ft_small();
+  MethodResult result;
+  ASSIGN_OR_RETURN(
+      result.model,
+      FullFineTune(ctx, MethodSlug(method), Label(MethodName(method), c, seed),
+                   train, seed, c, ViewName(View::kHoldout), {theta_c.hash}, "",
+                   theta_c.params, ctx.dataset->Size(View::kHoldout),
+                   HoldoutData(ctx.dataset)));
+  result.detail =
+      absl::StrFormat("lr %g, %d epochs", train.lr(), train.epochs());
+  return result;
+}
+
+// LLR: a new head on the frozen body, on the whole clean hold-out.
+absl::StatusOr<MethodResult> RunLlr(const RunContext& ctx, Method method,
+                                    const TrainedModel& theta_c, double c,
+                                    int64_t seed) {
+  const FinetuneSpec& ft = ctx.spec->finetune();
+  MethodResult result;
+  ASSIGN_OR_RETURN(
+      result.model,
+      TrainHead(ctx, Label(MethodName(method), c, seed), seed, c,
+                ViewName(View::kHoldout), {theta_c.hash}, "", theta_c.params,
+                ctx.dataset->Size(View::kHoldout), HoldoutData(ctx.dataset)));
+  result.detail =
+      absl::StrFormat("new head, frozen body (BN eval); lr %g, %d epochs",
+                      ft.llr().lr(), ft.llr().epochs());
+  return result;
+}
+
 std::vector<MethodStage> FtMediumStages(const FinetuneSpec& f) {
   return {{"FT_M", f.ft_medium()}};
 }
@@ -514,28 +555,32 @@ std::vector<MethodStage> CbftStages(const std::string& name,
 const std::vector<MethodInfo>& Methods() {
   static const auto* methods = new std::vector<MethodInfo>{
       {Method::kFtMedium, "FT_M", "FT_M", MethodRole::kBaseline,
-       &FtMediumStages},
-      {Method::kFtSmall, "FT_S", "FT_S", MethodRole::kBaseline, &FtSmallStages},
-      {Method::kLlr, "LLR", "LLR", MethodRole::kBaseline, &LlrStages},
-      {Method::kLpft, "LPFT", "LPFT", MethodRole::kBaseline, &LpftStages},
+       &FtMediumStages, &RunFullFineTune},
+      {Method::kFtSmall, "FT_S", "FT_S", MethodRole::kBaseline, &FtSmallStages,
+       &RunFullFineTune},
+      {Method::kLlr, "LLR", "LLR", MethodRole::kBaseline, &LlrStages, &RunLlr},
+      {Method::kLpft, "LPFT", "LPFT", MethodRole::kBaseline, &LpftStages,
+       [](const RunContext& ctx, Method, const TrainedModel& theta_c, double c,
+          int64_t seed) { return RunLpft(ctx, theta_c, c, seed); }},
       {Method::kCbft, "CBFT", "CBFT", MethodRole::kCbft,
-       [](const FinetuneSpec& f) { return CbftStages("CBFT", f); }},
+       [](const FinetuneSpec& f) { return CbftStages("CBFT", f); }, &RunCbft},
       {Method::kCbftNoBarrier, "CBFT (no barrier)", "CBFT_no_barrier",
        MethodRole::kAblation,
-       [](const FinetuneSpec& f) {
-         return CbftStages("CBFT (no barrier)", f);
-       }},
+       [](const FinetuneSpec& f) { return CbftStages("CBFT (no barrier)", f); },
+       &RunCbft},
       {Method::kCbftPaired,
        "CBFT, paired counterfactuals (needs a cue remover)", "CBFT_paired",
        MethodRole::kAblation,
        [](const FinetuneSpec& f) {
          return CbftStages("CBFT (paired counterfactuals)", f);
-       }},
+       },
+       &RunCbft},
       {Method::kCbftAuthors, "CBFT (authors' variant)", "CBFT_authors",
        MethodRole::kAblation,
        [](const FinetuneSpec& f) {
          return CbftStages("CBFT (authors' variant)", f);
-       }},
+       },
+       &RunCbft},
   };
   return *methods;
 }
@@ -645,46 +690,7 @@ absl::StatusOr<MethodResult> RunMethod(const RunContext& ctx, Method method,
                                        const TrainedModel& theta_c,
                                        double cue_proportion, int64_t seed) {
   RETURN_IF_ERROR(CheckInputs(ctx, theta_c));
-  const FinetuneSpec& ft = ctx.spec->finetune();
-  const CueDataset* dataset = ctx.dataset;
-  const DataFn holdout = [dataset] {
-    return dataset->Materialize(View::kHoldout, 0);
-  };
-  const int64_t n = dataset->Size(View::kHoldout);
-  const std::string view = ViewName(View::kHoldout);
-  const std::string label = Label(MethodName(method), cue_proportion, seed);
-  MethodResult result;
-  switch (method) {
-    case Method::kFtMedium:
-    case Method::kFtSmall: {
-      const TrainSpec& train =
-          method == Method::kFtMedium ? ft.ft_medium() : ft.ft_small();
-      ASSIGN_OR_RETURN(result.model,
-                       FullFineTune(ctx, MethodSlug(method), label, train, seed,
-                                    cue_proportion, view, {theta_c.hash}, "",
-                                    theta_c.params, n, holdout));
-      result.detail =
-          absl::StrFormat("lr %g, %d epochs", train.lr(), train.epochs());
-      return result;
-    }
-    case Method::kLlr: {
-      ASSIGN_OR_RETURN(result.model, TrainHead(ctx, label, seed, cue_proportion,
-                                               view, {theta_c.hash}, "",
-                                               theta_c.params, n, holdout));
-      result.detail =
-          absl::StrFormat("new head, frozen body (BN eval); lr %g, %d epochs",
-                          ft.llr().lr(), ft.llr().epochs());
-      return result;
-    }
-    case Method::kLpft:
-      return RunLpft(ctx, theta_c, cue_proportion, seed);
-    case Method::kCbft:
-    case Method::kCbftNoBarrier:
-    case Method::kCbftPaired:
-    case Method::kCbftAuthors:
-      return RunCbft(ctx, method, theta_c, cue_proportion, seed);
-  }
-  return absl::InvalidArgumentError("unknown fine-tuning method");
+  return InfoOf(method).run(ctx, method, theta_c, cue_proportion, seed);
 }
 
 }  // namespace mmc

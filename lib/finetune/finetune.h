@@ -125,6 +125,15 @@ enum class Method {
   kCbftAuthors,
 };
 
+struct MethodResult {
+  // The final stage's model (its hash and from_cache); train_seconds is the
+  // sum over all stages (LLR + every LPFT lr, CBFT warm-up + main), and
+  // from_cache is true only if every stage came from the cache.
+  TrainedModel model;
+  // One line for reports, e.g. LPFT's chosen lr and validation accuracies.
+  std::string detail;
+};
+
 // How Table 3 treats a method.
 enum class MethodRole {
   kBaseline,  // One of the paper's methods CBFT is compared with (ranked).
@@ -143,7 +152,8 @@ struct MethodStage {
 };
 
 // A Table 3 method as data: the one place that names it, says how Table 3
-// treats it and what it trains (RunMethod runs it).
+// treats it, what it trains and how. Adding a method: an enumerator, its
+// settings in spec.proto's FinetuneSpec, and an entry in Methods().
 struct MethodInfo {
   Method method;
   // Row name in results and reports: "FT_M", "FT_S", "LLR", "LPFT", "CBFT",
@@ -154,8 +164,12 @@ struct MethodInfo {
   // ablations "CBFT_no_barrier", "CBFT_paired", "CBFT_authors".
   const char* slug;
   MethodRole role;
-  // The stages RunMethod trains under `finetune`, in order.
+  // The stages `run` trains under `finetune`, in order.
   std::vector<MethodStage> (*stages)(const FinetuneSpec& finetune);
+  // Fine-tunes theta_C (checked by RunMethod) on the clean hold-out.
+  absl::StatusOr<MethodResult> (*run)(const RunContext& ctx, Method method,
+                                      const TrainedModel& theta_c,
+                                      double cue_proportion, int64_t seed);
 };
 
 // Every Table 3 method in report order: the paper's five (the baselines
@@ -176,16 +190,8 @@ inline const char* MethodSlug(Method method) { return InfoOf(method).slug; }
 // kTrainCue (every training image cued), per options.cue_data().
 View CueDataView(const CbftSpec& options);
 
-struct MethodResult {
-  // The final stage's model (its hash and from_cache); train_seconds is the
-  // sum over all stages (LLR + every LPFT lr, CBFT warm-up + main), and
-  // from_cache is true only if every stage came from the cache.
-  TrainedModel model;
-  // One line for reports, e.g. LPFT's chosen lr and validation accuracies.
-  std::string detail;
-};
-
-// A Table 3 method on the clean hold-out, starting from theta_C.
+// A Table 3 method on the clean hold-out, starting from theta_C: checks
+// the inputs, then InfoOf(method).run.
 absl::StatusOr<MethodResult> RunMethod(const RunContext& ctx, Method method,
                                        const TrainedModel& theta_c,
                                        double cue_proportion, int64_t seed);

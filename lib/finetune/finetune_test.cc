@@ -372,6 +372,8 @@ TEST(MethodRegistryTest, EveryMethodOnceWithThePapersRankedRows) {
   int cbft = 0;
   for (const MethodInfo& info : Methods()) {
     EXPECT_TRUE(ids.insert(static_cast<int>(info.method)).second);
+    EXPECT_NE(info.stages, nullptr) << info.name;
+    EXPECT_NE(info.run, nullptr) << info.name;
     EXPECT_TRUE(names.insert(info.name).second) << info.name;
     EXPECT_TRUE(slugs.insert(info.slug).second) << info.slug;
     EXPECT_EQ(FindMethod(info.name), &info);
