@@ -14,8 +14,7 @@ EvalSets::EvalSets(const CueDataset& dataset, const EvalSpec& eval,
       eval_(eval),
       device_(device) {
   auto add = [&](const std::string& name, View view, int64_t n) {
-    Batch b = dataset.Materialize(view, n);
-    sets_.push_back({name, {b.x.to(device), b.y.to(device)}});
+    sets_.push_back({name, ToDevice(dataset.Materialize(view, n), device)});
   };
   add("NC", View::kTestNoCue, eval.test_size());
   add("C", View::kTestCue, eval.test_size());

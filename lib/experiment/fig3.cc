@@ -45,9 +45,7 @@ absl::StatusOr<TrainedModel> TrainMidpoint(const ExperimentContext& ctx,
   const CueDataset* dataset = ctx.dataset;
   const torch::Device device = ctx.device;
   request.init = [dataset, data, device, view, &a, &b] {
-    Batch full = dataset->Materialize(view, 0);
-    data->x = full.x.to(device);
-    data->y = full.y.to(device);
+    *data = ToDevice(dataset->Materialize(view, 0), device);
     return MidpointInit(a.params, b.params);
   };
   request.loss = QuadraticMidpointLoss(*ctx.model, a.params, b.params, data,

@@ -100,9 +100,7 @@ absl::StatusOr<TrainedModel> FullFineTune(
   auto data = std::make_shared<Batch>();
   const torch::Device device = ctx.device;
   request.init = [data, &make_data, &start, device] {
-    Batch b = make_data();
-    data->x = b.x.to(device);
-    data->y = b.y.to(device);
+    *data = ToDevice(make_data(), device);
     return OnDevice(start, device);
   };
   request.loss = SupervisedLoss(*ctx.model, data);
@@ -417,9 +415,8 @@ absl::StatusOr<MethodResult> RunLpft(const RunContext& ctx,
       TrainedModel probe,
       TrainHead(ctx, Label("LPFT probe (LLR)", c, seed), seed, c, view,
                 {theta_c.hash}, extra, theta_c.params, n, make_train));
-  Batch validation = dataset->Get(View::kHoldout, split.validation);
-  validation.x = validation.x.to(ctx.device);
-  validation.y = validation.y.to(ctx.device);
+  const Batch validation =
+      ToDevice(dataset->Get(View::kHoldout, split.validation), ctx.device);
   const int64_t eval_batch = std::max(1, ctx.spec->eval().batch_size());
 
   MethodResult result;

@@ -60,9 +60,8 @@ absl::StatusOr<TrainedModel> TrainEndpoint(const Spec& spec, const Model& model,
   // The training data is materialised only if the model must be trained.
   auto data = std::make_shared<Batch>();
   request.init = [&model, &dataset, data, device, cue_proportion, seed] {
-    Batch b = dataset.Materialize(View::kTrainMix, 0, cue_proportion);
-    data->x = b.x.to(device);
-    data->y = b.y.to(device);
+    *data = ToDevice(dataset.Materialize(View::kTrainMix, 0, cue_proportion),
+                     device);
     ParamMap params = model.Init(
         static_cast<int64_t>(EndpointInitSeed(cue_proportion, seed) >> 1));
     for (auto& [name, t] : params) t = t.to(device);
