@@ -244,8 +244,8 @@ void BM_BuildPoint(benchmark::State& state, const Config& config,
                    bool quadratic) {
   torch::set_num_threads(Threads());
   const Fixture& f = GetFixture(config);
-  const Path path{f.a, f.b,
-                  quadratic ? std::optional<ParamMap>(f.mid) : std::nullopt};
+  const Path path =
+      quadratic ? QuadraticPath(f.a, f.mid, f.b) : LinearPath(f.a, f.b);
   torch::NoGradGuard no_grad;
   for (auto _ : state) benchmark::DoNotOptimize(path.At(0.5));
   state.counters["params/s"] = benchmark::Counter(
@@ -316,9 +316,8 @@ void BM_WholePath(benchmark::State& state, const Config& config) {
   EvalSpec eval = f.eval;
   eval.set_points_per_pass(static_cast<int>(state.range(1)));
   eval.set_path_workers(static_cast<int>(state.range(2)));
-  const Path path{
-      f.a, f.b,
-      state.range(3) == 1 ? std::optional<ParamMap>(f.mid) : std::nullopt};
+  const Path path = state.range(3) == 1 ? QuadraticPath(f.a, f.mid, f.b)
+                                        : LinearPath(f.a, f.b);
   const std::vector<double> ts = PathGrid(num_points);
   for (auto _ : state) {
     benchmark::DoNotOptimize(
@@ -397,8 +396,8 @@ void Export(const std::string& dir) {
     }
     for (size_t r = 0; r < runs.size(); ++r) {
       const auto [k, quadratic] = runs[r];
-      const Path path{
-          f.a, f.b, quadratic ? std::optional<ParamMap>(f.mid) : std::nullopt};
+      const Path path =
+          quadratic ? QuadraticPath(f.a, f.mid, f.b) : LinearPath(f.a, f.b);
       const auto points =
           EvaluatePath(*f.model, path, PathGrid(k), f.sets, f.bn_data, f.eval);
       absl::StrAppend(&json, r ? ", " : "", "\"",

@@ -22,6 +22,7 @@
 #include "lib/experiment/table2.h"
 #include "lib/experiment/table3.h"
 #include "lib/finetune/finetune.h"
+#include "lib/paths/kinds/registry.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
 #include "lib/runs/endpoints.h"
@@ -62,18 +63,22 @@ std::vector<PlannedRun> Fig3Runs(const Spec& spec) {
   const int64_t n = PlannedTrainSamples(spec.dataset());
   const int64_t seed = spec.seeds_size() > 0 ? spec.seeds(0) : 0;
   std::vector<PlannedRun> runs = {{EndpointName(0.0, seed), spec.train(), n}};
+  // What each path kind trains per pair (the quadratic kinds: a midpoint).
+  auto add_path_runs = [&](const std::string& suffix) {
+    for (const PathKind& kind : PathKinds()) {
+      if (kind.trained_run == nullptr) continue;
+      runs.push_back(
+          {absl::StrCat(kind.trained_run, suffix), kind.trained_with(spec), n});
+    }
+  };
   for (double c : spec.cue_proportions()) {
     runs.push_back({EndpointName(c, seed), spec.train(), n});
-    runs.push_back({absl::StrFormat("midpoint w/ cue c=%g", c),
-                    spec.paths().quadratic(), n});
-    runs.push_back({absl::StrFormat("midpoint w/o cue c=%g", c),
-                    spec.paths().quadratic(), n});
+    add_path_runs(absl::StrFormat(" c=%g", c));
   }
   if (spec.paths().control_pair()) {
     const int64_t other = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
     runs.push_back({EndpointName(0.0, other), spec.train(), n});
-    runs.push_back({"midpoint w/ cue (control)", spec.paths().quadratic(), n});
-    runs.push_back({"midpoint w/o cue (control)", spec.paths().quadratic(), n});
+    add_path_runs(" (control)");
   }
   return runs;
 }
@@ -84,7 +89,8 @@ void Fig3Plan(const Spec& spec, const Model& model) {
                           model.ForwardFlops(facts.height, facts.width),
                           Fig3Runs(spec));
   const int paths =
-      4 * (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
+      static_cast<int>(PathKinds().size()) *
+      (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
   std::cout << absl::StrFormat(
       "  paths: %d, each evaluated at %d points (BatchNorm reset on %d images, "
       "then %d test images x 4 sets and %d training images x 2 views)\n",
@@ -161,8 +167,8 @@ std::string Fig3Report(const Spec& spec, const Model& model,
         FindBarrier(*control_linear, "trC")->loss_barrier());
   }
 
-  for (const char* path :
-       {kLinear, kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
+  for (const PathKind& kind : PathKinds()) {
+    const std::string path = kind.name;
     std::vector<LabelledPath> lines;
     for (const PathResult& p : r.paths()) {
       if (p.path() != path) continue;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/golden.h"
+#include "lib/paths/kinds/registry.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
 #include "lib/util/files.h"
@@ -115,9 +116,9 @@ absl::Status Run() {
                    VerdictsOf<Fig3Results>(out, "fig3"));
   md += VerdictMarkdown(fig3);
   md += "\nPlots:";
-  for (const char* path :
-       {kLinear, kLinearPermuted, kQuadraticCue, kQuadraticNoCue}) {
-    absl::StrAppendFormat(&md, " [%s](%s.png)", path, Fig3PlotStem(path));
+  for (const PathKind& kind : PathKinds()) {
+    absl::StrAppendFormat(&md, " [%s](%s.png)", kind.name,
+                          Fig3PlotStem(kind.name));
   }
   md += "\n\n### Fig. 4\n\n";
   ASSIGN_OR_RETURN(std::vector<Verdict> fig4,

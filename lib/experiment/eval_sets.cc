@@ -49,17 +49,6 @@ torch::Tensor EvalSets::BnResetData(double c) const {
   return bn_reset_->second;
 }
 
-View BnResetView(const EvalSpec& eval) {
-  switch (eval.bn_reset_data()) {
-    case EvalSpec::TRAIN_NO_CUE:
-      return View::kTrainNoCue;
-    case EvalSpec::TRAIN_CUE:
-      return View::kTrainCue;
-    default:
-      return View::kTrainMix;
-  }
-}
-
 double AccuracyOf(const std::vector<SetMetrics>& metrics,
                   const std::string& set) {
   for (const SetMetrics& m : metrics) {

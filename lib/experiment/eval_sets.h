@@ -14,6 +14,7 @@
 
 #include "lib/data/cue_dataset.h"
 #include "lib/models/model.h"
+#include "lib/paths/kinds/path_kind.h"  // BnResetView
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
 
@@ -56,9 +57,6 @@ class EvalSets {
   mutable std::mutex bn_reset_mutex_;
   mutable std::optional<std::pair<double, torch::Tensor>> bn_reset_;
 };
-
-// The training view BatchNorm statistics are reset on (eval.bn_reset_data).
-View BnResetView(const EvalSpec& eval);
 
 // Looks a set up in a metrics list; NaN if absent.
 double AccuracyOf(const std::vector<SetMetrics>& metrics,

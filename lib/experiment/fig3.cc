@@ -9,9 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/paths/kinds/registry.h"
 #include "lib/paths/path.h"
-#include "lib/paths/permutation.h"
-#include "lib/paths/quadratic.h"
 #include "lib/runs/endpoints.h"
 #include "lib/util/status_macros.h"
 
@@ -21,36 +20,6 @@ namespace {
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-absl::StatusOr<TrainedModel> TrainMidpoint(const ExperimentContext& ctx,
-                                           const TrainedModel& a,
-                                           const TrainedModel& b, View view,
-                                           double c, int64_t seed,
-                                           const std::string& label) {
-  const Spec& spec = *ctx.spec;
-  TrainRequest request;
-  request.key =
-      BaseRunKey(spec, "quadratic_midpoint", spec.paths().quadratic(), seed);
-  request.key.set_cue_proportion(c);
-  request.key.set_data_view(ViewName(view));
-  request.key.add_parents(a.hash);
-  request.key.add_parents(b.hash);
-  request.loop.label = label;
-  request.loop.num_samples = ctx.dataset->Size(view);
-  request.loop.train = spec.paths().quadratic();
-  request.loop.shuffle_seed = static_cast<uint64_t>(seed) + 1000;
-  request.loop.progress = ctx.progress;
-  auto data = std::make_shared<Batch>();
-  const CueDataset* dataset = ctx.dataset;
-  const torch::Device device = ctx.device;
-  request.init = [dataset, data, device, view, &a, &b] {
-    *data = ToDevice(dataset->Materialize(view, 0), device);
-    return MidpointInit(a.params, b.params);
-  };
-  request.loss = QuadraticMidpointLoss(*ctx.model, a.params, b.params, data,
-                                       static_cast<uint64_t>(seed));
-  return ctx.cache->TrainOrLoad(request);
 }
 
 // Evaluates `path` as `name` of `pair` into a new entry of results->paths.
@@ -78,42 +47,47 @@ void RunPath(const ExperimentContext& ctx, const std::string& pair, double c,
 
 }  // namespace
 
+absl::Status RunPairPathKinds(const ExperimentContext& ctx,
+                              const TrainedModel& a, const TrainedModel& b,
+                              const std::string& pair, double c, double bn_c,
+                              int64_t seed,
+                              const std::vector<const PathKind*>& kinds,
+                              Fig3Results* results) {
+  PathRequest request;
+  request.ctx = &ctx;
+  request.a = &a;
+  request.b = &b;
+  request.pair = pair;
+  request.c = c;
+  request.bn_c = bn_c;
+  request.seed = seed;
+  request.evaluate = ctx.evaluate_paths;
+  for (const PathKind* kind : kinds) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(std::optional<BuiltPath> built, kind->build(request));
+    if (!built.has_value()) continue;
+    RunPath(ctx, pair, c, bn_c, seed, kind->name, built->path,
+            built->midpoint_key, start, results);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunLinearPairPaths(const ExperimentContext& ctx,
                                 const TrainedModel& a, const TrainedModel& b,
                                 const std::string& pair, double c, double bn_c,
                                 int64_t seed, Fig3Results* results) {
-  if (!ctx.evaluate_paths) return absl::OkStatus();
-  auto start = std::chrono::steady_clock::now();
-  RunPath(ctx, pair, c, bn_c, seed, kLinear,
-          Path{a.params, b.params, std::nullopt}, "", start, results);
-  start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(Permutation perm,
-                   MatchActivations(*ctx.model, b.params, a.params,
-                                    PermutationBatches(ctx, bn_c)));
-  ParamMap a_permuted = ApplyPermutation(*ctx.model, a.params, perm);
-  RunPath(ctx, pair, c, bn_c, seed, kLinearPermuted,
-          Path{a_permuted, b.params, std::nullopt}, "", start, results);
-  return absl::OkStatus();
+  return RunPairPathKinds(
+      ctx, a, b, pair, c, bn_c, seed,
+      {FindPathKind(kLinear), FindPathKind(kLinearPermuted)}, results);
 }
 
 absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
                           const TrainedModel& b, const std::string& pair,
                           double c, double bn_c, int64_t seed,
                           Fig3Results* results) {
-  RETURN_IF_ERROR(RunLinearPairPaths(ctx, a, b, pair, c, bn_c, seed, results));
-  for (View view : {View::kTrainCue, View::kTrainNoCue}) {
-    const auto start = std::chrono::steady_clock::now();
-    const std::string name =
-        view == View::kTrainCue ? kQuadraticCue : kQuadraticNoCue;
-    ASSIGN_OR_RETURN(
-        TrainedModel mid,
-        TrainMidpoint(ctx, a, b, view, c, seed,
-                      absl::StrFormat("midpoint %s c=%g %s", pair, c, name)));
-    if (!ctx.evaluate_paths) continue;
-    RunPath(ctx, pair, c, bn_c, seed, name,
-            Path{a.params, b.params, mid.params}, mid.hash, start, results);
-  }
-  return absl::OkStatus();
+  std::vector<const PathKind*> kinds;
+  for (const PathKind& kind : PathKinds()) kinds.push_back(&kind);
+  return RunPairPathKinds(ctx, a, b, pair, c, bn_c, seed, kinds, results);
 }
 
 ModelResult EvaluateModel(const ExperimentContext& ctx,
@@ -142,21 +116,6 @@ Verdict MakeVerdict(const std::string& claim, bool asserted, bool passed,
   v.set_measured(measured);
   v.set_threshold(threshold);
   return v;
-}
-
-std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& ctx,
-                                              double c) {
-  const PathSpec& paths = ctx.spec->paths();
-  torch::Tensor x = ctx.dataset
-                        ->Materialize(BnResetView(ctx.spec->eval()),
-                                      paths.permutation_samples(), c)
-                        .x.to(ctx.device);
-  std::vector<torch::Tensor> batches;
-  const int64_t step = paths.permutation_batch_size();
-  for (int64_t s = 0; s < x.size(0); s += step) {
-    batches.push_back(x.slice(0, s, std::min(x.size(0), s + step)));
-  }
-  return batches;
 }
 
 void EvaluatePathInto(const ExperimentContext& ctx, const Path& path,

@@ -25,6 +25,9 @@
 #include "lib/data/cue_dataset.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/models/model.h"
+#include "lib/paths/kinds/linear.h"
+#include "lib/paths/kinds/path_kind.h"
+#include "lib/paths/kinds/quadratic.h"
 #include "lib/runs/run_cache.h"
 #include "lib/runs/run_context.h"
 #include "lib/spec/results.pb.h"
@@ -42,21 +45,29 @@ struct ExperimentContext : RunContext {
   bool evaluate_paths = true;
 };
 
-inline constexpr char kLinear[] = "Linear";
-inline constexpr char kLinearPermuted[] = "Linear Permuted";
-inline constexpr char kQuadraticCue[] = "Quadratic w/ Cue";
-inline constexpr char kQuadraticNoCue[] = "Quadratic w/o Cue";
 inline constexpr char kMainPair[] = "theta_C-theta_NC";
 inline constexpr char kControlPair[] = "control theta_NC-theta_NC'";
 
 // Runs the whole experiment; fills everything but `info`.
 absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context);
 
-// The four paths of Fig. 3 between `a` (t = 0) and `b` (t = 1), labelled
-// `pair`, appended to results->paths: linear, linear after permuting `a`
-// onto `b` (activation matching on the BN-reset data at cue proportion
-// bn_c), and the quadratic paths whose midpoints train on trC and trNC at
-// cue proportion c (cached, keyed by the endpoints' hashes and `seed`).
+// The paths of `kinds` (lib/paths/kinds) between `a` (t = 0) and `b`
+// (t = 1), labelled `pair`, appended to results->paths in that order: each
+// kind trains what it needs (a quadratic kind its midpoint on the training
+// data at cue proportion c, cached under the endpoints' hashes and `seed`),
+// then, when context.evaluate_paths, its path is evaluated with BatchNorm
+// reset on the data at cue proportion bn_c (where permutations are matched
+// too).
+absl::Status RunPairPathKinds(const ExperimentContext& context,
+                              const TrainedModel& a, const TrainedModel& b,
+                              const std::string& pair, double c, double bn_c,
+                              int64_t seed,
+                              const std::vector<const PathKind*>& kinds,
+                              Fig3Results* results);
+
+// Every registered kind (PathKinds(): Fig. 3's linear, linear after
+// permuting `a` onto `b`, and the quadratic paths whose midpoints train on
+// trC and trNC).
 absl::Status RunPairPaths(const ExperimentContext& context,
                           const TrainedModel& a, const TrainedModel& b,
                           const std::string& pair, double c, double bn_c,
@@ -121,13 +132,6 @@ std::string InvariantToCueThreshold(const ClaimsSpec& claims);
 // "B(trC) >= 0.5 and dip >= 15".
 std::string ConnectedThreshold(const ClaimsSpec& claims);
 std::string BarrierThreshold(const ClaimsSpec& claims);
-
-// The images of permutation matching, one definition for Fig. 3, Fig. 4 and
-// Table 2: paths.permutation_samples images (0: all) of the BatchNorm-reset
-// data (eval.bn_reset_data) at cue proportion c, in batches of
-// paths.permutation_batch_size.
-std::vector<torch::Tensor> PermutationBatches(const ExperimentContext& context,
-                                              double c);
 
 // Helpers for verdicts and reports. A set the path lacks gives a barrier
 // whose numbers are NaN (every threshold comparison fails).

@@ -8,6 +8,7 @@
 #include <exception>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #include "lib/paths/bn_reset.h"
 #include "lib/train/evaluate.h"
@@ -19,8 +20,21 @@ namespace mmc {
 ParamMap Path::At(double t) const {
   if (t == 0.0) return a;
   if (t == 1.0) return b;
-  if (mid.has_value()) return Bezier(a, *mid, b, t);
+  if (curve) return curve(*this, t);
   return Interpolate(a, b, t);
+}
+
+Path LinearPath(ParamMap a, ParamMap b) {
+  return Path{std::move(a), std::move(b), {}, nullptr};
+}
+
+Path QuadraticPath(ParamMap a, ParamMap mid, ParamMap b) {
+  return Path{std::move(a),
+              std::move(b),
+              {std::move(mid)},
+              [](const Path& path, double t) {
+                return Bezier(path.a, path.controls.front(), path.b, t);
+              }};
 }
 
 std::vector<double> PathGrid(int num_points) {

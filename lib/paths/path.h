@@ -2,7 +2,8 @@
 //   linear     theta(t) = (1 - t) theta_a + t theta_b
 //   quadratic  theta(t) = (1-t)^2 theta_a + 2t(1-t) theta_m + t^2 theta_b
 // A permuted-linear path is a linear path whose theta_a was permuted to
-// match theta_b first (permutation.h). At every evaluated point BatchNorm
+// match theta_b first (permutation.h). Other curves (a path kind of one's
+// own, path_kind.h) set Path::curve. At every evaluated point BatchNorm
 // statistics are recomputed (bn_reset.h), then accuracy and loss are
 // measured on every evaluation set. Barrier metrics summarise a path on one
 // set: loss barrier max_t [L(t) - ((1-t) L(0) + t L(1))] (nats) and accuracy
@@ -10,7 +11,7 @@
 #ifndef LIB_PATHS_PATH_H_
 #define LIB_PATHS_PATH_H_
 
-#include <optional>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,11 +23,19 @@
 namespace mmc {
 
 struct Path {
-  ParamMap a, b;
-  std::optional<ParamMap> mid;  // Set: quadratic; unset: linear.
+  ParamMap a, b;  // theta(0), theta(1).
+  // The curve's other control points (the quadratic path: theta_m).
+  std::vector<ParamMap> controls;
+  // theta(t) for 0 < t < 1 from a, b and controls; unset: linear.
+  std::function<ParamMap(const Path& path, double t)> curve;
   // theta(t). At t = 0 and t = 1 the endpoints are returned exactly.
   ParamMap At(double t) const;
 };
+
+// (1 - t) a + t b.
+Path LinearPath(ParamMap a, ParamMap b);
+// (1-t)^2 a + 2t(1-t) mid + t^2 b (Bezier).
+Path QuadraticPath(ParamMap a, ParamMap mid, ParamMap b);
 
 // t = 0, 1/(n-1), ..., 1.
 std::vector<double> PathGrid(int num_points);

@@ -82,16 +82,16 @@ TEST(BnResetTest, FirstLayerStatisticsExactAcrossBatches) {
 
 TEST(PathTest, EndpointsEqualTheModels) {
   auto model = Vgg();
-  Path linear{model->Init(1), model->Init(2), std::nullopt};
+  Path linear = LinearPath(model->Init(1), model->Init(2));
   EXPECT_TRUE(ParamsEqual(linear.At(0.0), linear.a));
   EXPECT_TRUE(ParamsEqual(linear.At(1.0), linear.b));
-  Path quad{linear.a, linear.b, model->Init(3)};
+  Path quad = QuadraticPath(linear.a, model->Init(3), linear.b);
   EXPECT_TRUE(ParamsEqual(quad.At(0.0), quad.a));
   EXPECT_TRUE(ParamsEqual(quad.At(1.0), quad.b));
   // Interior values.
   const torch::Tensor& wa = linear.a.at("head.bias");
   const torch::Tensor& wb = linear.b.at("head.bias");
-  const torch::Tensor& wm = quad.mid->at("head.bias");
+  const torch::Tensor& wm = quad.controls.front().at("head.bias");
   EXPECT_TRUE(
       torch::allclose(linear.At(0.25).at("head.bias"), 0.75 * wa + 0.25 * wb));
   EXPECT_TRUE(torch::allclose(quad.At(0.5).at("head.bias"),
@@ -103,7 +103,7 @@ TEST(PathTest, EndpointsEqualTheModels) {
 
 TEST(PathTest, EvaluationResetsBnAndLeavesEndpointsAlone) {
   auto model = Vgg();
-  Path path{model->Init(1), model->Init(2), std::nullopt};
+  Path path = LinearPath(model->Init(1), model->Init(2));
   ParamMap a_before = CloneParams(path.a);
   torch::manual_seed(3);
   Batch set{torch::randn({40, 1, 28, 28}), torch::randint(0, 10, {40})};
@@ -203,7 +203,7 @@ TEST(QuadraticTest, LossTrainsOnlyTheMidpointAndTIsUniform) {
   EXPECT_TRUE(ParamsEqual(b, b_before));
   // The loss is CE of the model at theta(t) with t = PathSampleT(7, 0).
   const double t = PathSampleT(7, 0);
-  Path path{a, b, CloneParams(mid)};
+  Path path = QuadraticPath(a, CloneParams(mid), b);
   ForwardOptions batch_stats;  // theta(t)'s running statistics are unused.
   batch_stats.bn = BnMode::kBatchStats;
   const torch::Tensor logits =
@@ -243,7 +243,7 @@ TEST(PathTest, StackedResetEqualsOneNetworkAtATime) {
 
 TEST(PathTest, StackedAndParallelPathsEqualPointByPoint) {
   auto model = Vgg();
-  Path path{model->Init(1), model->Init(2), model->Init(3)};
+  Path path = QuadraticPath(model->Init(1), model->Init(3), model->Init(2));
   torch::manual_seed(5);
   Batch set{torch::randn({300, 1, 28, 28}), torch::randint(0, 10, {300})};
   const torch::Tensor bn_data = torch::randn({200, 1, 28, 28});
