@@ -27,11 +27,6 @@ constexpr uint8_t kPalette[10][3] = {
     {255, 0, 0},   {0, 255, 0},     {0, 0, 255},   {255, 255, 0}, {255, 0, 255},
     {0, 255, 255}, {255, 255, 255}, {255, 128, 0}, {128, 0, 255}, {0, 0, 0}};
 
-bool IsDominoes(DatasetSpec::Kind kind) {
-  return kind == DatasetSpec::DOMINOES_MNIST_FASHION ||
-         kind == DatasetSpec::DOMINOES_FASHION_CIFAR10;
-}
-
 // Resizes uint8 [N, 1, h, w] to [N, 3, H, W] (bilinear, grey to RGB).
 torch::Tensor ResizeGreyToRgb(const torch::Tensor& images, int64_t height,
                               int64_t width) {
@@ -100,36 +95,10 @@ absl::StatusOr<std::shared_ptr<const CueDataset>> CueDataset::Load(
       data_dir_flag.empty() ? spec.data_dir() : data_dir_flag;
   TrainTest complex;
   std::optional<TrainTest> simple;
-  switch (spec.kind()) {
-    case DatasetSpec::FASHION_MNIST_BOX: {
-      ASSIGN_OR_RETURN(complex, LoadFashionMnist(dir));
-      break;
-    }
-    case DatasetSpec::CIFAR10_BOX: {
-      ASSIGN_OR_RETURN(complex, LoadCifar10(dir));
-      break;
-    }
-    case DatasetSpec::CIFAR100_BOX: {
-      ASSIGN_OR_RETURN(complex, LoadCifar100(dir));
-      break;
-    }
-    case DatasetSpec::DOMINOES_MNIST_FASHION: {
-      // The directory names the complex source; MNIST is found at its
-      // default location.
-      ASSIGN_OR_RETURN(complex, LoadFashionMnist(dir));
-      ASSIGN_OR_RETURN(simple, LoadMnist(""));
-      break;
-    }
-    case DatasetSpec::DOMINOES_FASHION_CIFAR10: {
-      ASSIGN_OR_RETURN(complex, LoadCifar10(dir));
-      ASSIGN_OR_RETURN(simple, LoadFashionMnist(""));
-      break;
-    }
-    default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "dataset.kind ", DatasetSpec::Kind_Name(spec.kind()),
-          " is not a dataset (FASHION_MNIST_BOX, CIFAR10_BOX, CIFAR100_BOX, "
-          "DOMINOES_MNIST_FASHION, DOMINOES_FASHION_CIFAR10)"));
+  ASSIGN_OR_RETURN(const DatasetKind* kind, FindDatasetKind(spec.kind()));
+  ASSIGN_OR_RETURN(complex, kind->load(dir));
+  if (kind->load_simple != nullptr) {
+    ASSIGN_OR_RETURN(simple, kind->load_simple(""));
   }
   return FromSources(spec, std::move(complex), std::move(simple));
 }
@@ -145,7 +114,9 @@ absl::StatusOr<std::shared_ptr<const CueDataset>> CueDataset::FromSources(
 absl::Status CueDataset::Init(const DatasetSpec& spec, TrainTest complex,
                               std::optional<TrainTest> simple) {
   spec_ = spec;
-  dominoes_ = IsDominoes(spec.kind());
+  ASSIGN_OR_RETURN(const DatasetKind* kind, FindDatasetKind(spec.kind()));
+  cue_ = kind->cue;
+  dominoes_ = cue_ == CueStyle::kDominoes;
   num_classes_ = complex.train.num_classes;
   train_ = std::move(complex.train);
   test_ = std::move(complex.test);
@@ -353,7 +324,7 @@ void CueDataset::Compose(const Sample& sample, uint8_t* out) const {
   const auto [row, col] =
       BoxPosition(sample.cue_class % 10, static_cast<int>(height),
                   static_cast<int>(width), box);
-  const bool coloured = spec_.kind() == DatasetSpec::CIFAR100_BOX;
+  const bool coloured = cue_ == CueStyle::kColouredBox;
   for (int64_t c = 0; c < channels; ++c) {
     const uint8_t value = coloured ? kPalette[sample.cue_class / 10][c] : 255;
     for (int r = row; r < row + box; ++r) {
@@ -459,7 +430,7 @@ std::string CueDataset::Describe() const {
   } else {
     absl::StrAppendFormat(&out, "| cue | %dx%d box, position by class%s |\n",
                           spec_.box_size(), spec_.box_size(),
-                          spec_.kind() == DatasetSpec::CIFAR100_BOX
+                          cue_ == CueStyle::kColouredBox
                               ? " % 10, colour by class / 10"
                               : ", white (pixel 255)");
   }

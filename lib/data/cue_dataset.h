@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/data/dataset_kinds.h"
 #include "lib/data/sources.h"
 #include "lib/spec/spec.pb.h"
 
@@ -147,6 +148,7 @@ class CueDataset {
 
   DatasetSpec spec_;
   bool dominoes_ = false;
+  CueStyle cue_ = CueStyle::kWhiteBox;  // From the dataset kind.
   int num_classes_ = 0;
   std::array<int64_t, 3> shape_{};
   int64_t simple_height_ = 0;  // Rows taken by the simple half (Dominoes).

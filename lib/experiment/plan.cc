@@ -7,23 +7,6 @@
 
 namespace mmc {
 
-DatasetFacts FactsOf(DatasetSpec::Kind kind) {
-  switch (kind) {
-    case DatasetSpec::FASHION_MNIST_BOX:
-      return {60000, 10000, 1, 28, 28, 10};
-    case DatasetSpec::DOMINOES_MNIST_FASHION:
-      return {60000, 10000, 1, 56, 28, 10};
-    case DatasetSpec::CIFAR10_BOX:
-      return {50000, 10000, 3, 32, 32, 10};
-    case DatasetSpec::CIFAR100_BOX:
-      return {50000, 10000, 3, 32, 32, 100};
-    case DatasetSpec::DOMINOES_FASHION_CIFAR10:
-      return {50000, 10000, 3, 64, 32, 10};
-    default:
-      return {};
-  }
-}
-
 int64_t PlannedTrainSamples(const DatasetSpec& dataset) {
   const DatasetFacts facts = FactsOf(dataset.kind());
   if (facts.classes == 0) return 0;

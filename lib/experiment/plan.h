@@ -8,18 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "lib/data/dataset_kinds.h"  // DatasetFacts, FactsOf
 #include "lib/spec/spec.pb.h"
 
 namespace mmc {
-
-struct DatasetFacts {
-  int64_t train_total = 0;  // Official training split size.
-  int64_t test_total = 0;
-  int channels = 0, height = 0, width = 0;
-  int classes = 0;
-};
-
-DatasetFacts FactsOf(DatasetSpec::Kind kind);
 
 // Training samples after the hold-out and train_per_class are applied
 // (classes assumed balanced, as they are in every supported dataset).
