@@ -2,16 +2,27 @@
 // equals the torch::nn module bit for bit; gradients flow into maps built by
 // interpolation; parameter counts and FLOPs of known configurations; a
 // stacked forward (S networks as one grouped network) equals S separate
-// forwards; a BN-folded map computes the kEval function.
+// forwards; a BN-folded map computes the kEval function. Every registered
+// architecture (architectures.h) builds and runs on both input shapes, and
+// every ModelSpec::Arch value has exactly one entry.
 #include "lib/models/model.h"
 
 #include <torch/torch.h>
 
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/models/architectures.h"
 #include "lib/models/modules.h"
 
 namespace mmc {
 namespace {
+
+using ::testing::HasSubstr;
 
 std::unique_ptr<Model> MakeModel(ModelSpec::Arch arch, double width,
                                  int in_channels, int classes) {
@@ -122,6 +133,99 @@ TEST(ModelTest, BadSpecIsAnError) {
   EXPECT_FALSE(Model::Create(spec, 1, 10).ok());
 }
 
+TEST(ArchitecturesTest, EveryProtoArchHasOneEntry) {
+  const google::protobuf::EnumDescriptor* archs = ModelSpec::Arch_descriptor();
+  std::set<int> registered;
+  for (const Architecture& entry : Architectures()) {
+    EXPECT_TRUE(registered.insert(entry.arch).second)
+        << entry.name << " registered twice";
+    EXPECT_EQ(entry.name, ModelSpec::Arch_Name(entry.arch));
+    EXPECT_NE(entry.create, nullptr) << entry.name;
+  }
+  for (int i = 0; i < archs->value_count(); ++i) {
+    const int value = archs->value(i)->number();
+    if (value == ModelSpec::ARCH_UNSPECIFIED) continue;
+    EXPECT_EQ(registered.count(value), 1u)
+        << archs->value(i)->name() << " has no entry in architectures.cc";
+  }
+  EXPECT_EQ(registered.count(ModelSpec::ARCH_UNSPECIFIED), 0u);
+}
+
+TEST(ArchitecturesTest, UnregisteredArchIsAnErrorNamingTheRegisteredOnes) {
+  auto missing = FindArchitecture(ModelSpec::ARCH_UNSPECIFIED);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("model.arch must be "));
+  EXPECT_THAT(missing.status().message(), HasSubstr("got ARCH_UNSPECIFIED"));
+  for (const Architecture& entry : Architectures()) {
+    EXPECT_THAT(missing.status().message(), HasSubstr(entry.name));
+  }
+  ModelSpec spec;
+  spec.set_arch(ModelSpec::ARCH_UNSPECIFIED);
+  spec.set_width(1);
+  auto model = Model::Create(spec, 1, 10);
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status(), missing.status());
+}
+
+TEST(ArchitecturesTest, EveryArchitectureBuildsAndRuns) {
+  // (channels, height, width, classes): Fashion-MNIST and CIFAR-100 shapes.
+  const std::vector<std::vector<int64_t>> shapes = {{1, 28, 28, 10},
+                                                    {3, 32, 32, 100}};
+  for (const Architecture& entry : Architectures()) {
+    for (const std::vector<int64_t>& shape : shapes) {
+      SCOPED_TRACE(::testing::Message()
+                   << entry.name << " on " << shape[0] << "x" << shape[1] << "x"
+                   << shape[2] << ", " << shape[3] << " classes");
+      ModelSpec spec;
+      spec.set_arch(entry.arch);
+      spec.set_width(0.125);
+      auto model = Model::Create(spec, shape[0], shape[3]);
+      ASSERT_TRUE(model.ok()) << model.status();
+      EXPECT_EQ((*model)->in_channels(), shape[0]);
+      EXPECT_EQ((*model)->num_classes(), shape[3]);
+      EXPECT_FALSE((*model)->Describe().empty());
+      const ParamMap params = (*model)->Init(0);
+      // Names are unique (a map) and complete: a conv weight and four BN
+      // entries per BatchNorm layer, plus the head; nothing else.
+      const std::vector<std::string> bns = (*model)->BatchNormLayers();
+      EXPECT_EQ(std::set<std::string>(bns.begin(), bns.end()).size(),
+                bns.size());
+      EXPECT_EQ(params.size(), 5 * bns.size() + 2);
+      for (const std::string& bn : bns) {
+        const std::string prefix = bn.substr(0, bn.size() - 3);
+        for (const std::string& name :
+             {prefix + ".conv.weight", bn + ".weight", bn + ".bias",
+              bn + ".running_mean", bn + ".running_var"}) {
+          EXPECT_EQ(params.count(name), 1u) << name;
+        }
+      }
+      for (const std::string& name : (*model)->HeadNames()) {
+        EXPECT_EQ(params.count(name), 1u) << name;
+      }
+      // Every (parameter, axis) is permuted by exactly one group.
+      std::set<std::string> group_names;
+      std::set<std::pair<std::string, int>> axes;
+      for (const PermutationGroup& g : (*model)->PermutationGroups()) {
+        EXPECT_TRUE(group_names.insert(g.name).second) << g.name;
+        for (const auto& axis : g.axes) {
+          EXPECT_TRUE(axes.insert(axis).second)
+              << axis.first << " axis " << axis.second;
+          ASSERT_EQ(params.count(axis.first), 1u) << axis.first;
+          EXPECT_EQ(params.at(axis.first).size(axis.second), g.size)
+              << axis.first;
+        }
+      }
+      torch::manual_seed(1);
+      const torch::Tensor x = torch::randn({2, shape[0], shape[1], shape[2]});
+      torch::NoGradGuard no_grad;
+      EXPECT_EQ((*model)->Logits(params, x, BnMode::kEval).sizes(),
+                (std::vector<int64_t>{2, shape[3]}));
+      EXPECT_GT((*model)->ForwardFlops(shape[1], shape[2]), 0.0);
+    }
+  }
+}
+
 // Running statistics away from (0, 1), so that folding and evaluation use
 // them for real.
 ParamMap WithRandomStatistics(const Model& model, int64_t seed) {
@@ -190,9 +294,16 @@ TEST_P(StackedTest, FoldedBatchNormComputesTheEvalFunction) {
             1e-5 * (1 + scale));
 }
 
+std::vector<ModelSpec::Arch> RegisteredArchs() {
+  std::vector<ModelSpec::Arch> archs;
+  for (const Architecture& entry : Architectures()) {
+    archs.push_back(entry.arch);
+  }
+  return archs;
+}
+
 INSTANTIATE_TEST_SUITE_P(Archs, StackedTest,
-                         ::testing::Values(ModelSpec::VGG13,
-                                           ModelSpec::RESNET18));
+                         ::testing::ValuesIn(RegisteredArchs()));
 
 }  // namespace
 }  // namespace mmc

@@ -4,8 +4,8 @@
 // Every path algorithm (linear, quadratic, permutation, CBFT's barrier term)
 // works on ParamMaps and runs the network through Model::Forward (model.h),
 // with autograd flowing into whichever tensors require grad. The map's
-// layout per architecture is documented in model.h; it is also the
-// checkpoint format (param_io.h).
+// layout is documented in model.h and per architecture in its header
+// (vgg13.h, resnet18.h); it is also the checkpoint format (param_io.h).
 #ifndef LIB_MODELS_PARAM_MAP_H_
 #define LIB_MODELS_PARAM_MAP_H_
 

@@ -1,0 +1,202 @@
+// Implementation of lib/models/conv_bn.h: the conv-BN building blocks,
+// mirroring modules.h op for op.
+#include "lib/models/conv_bn.h"
+
+#include <ATen/Context.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace mmc {
+namespace {
+
+constexpr double kBnMomentum = 0.1;  // torch::nn::BatchNorm2d's default.
+
+torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
+                             const torch::Tensor& x,
+                             const ForwardOptions& options) {
+  const bool cudnn = at::globalContext().userEnabledCuDNN();
+  const torch::Tensor& weight = At(p, n.bn_weight);
+  const torch::Tensor& bias = At(p, n.bn_bias);
+  switch (options.bn) {
+    case BnMode::kEval:
+      return torch::batch_norm(x, weight, bias, At(p, n.bn_mean),
+                               At(p, n.bn_var), false, kBnMomentum, kBnEps,
+                               cudnn);
+    case BnMode::kTrain:
+      return torch::batch_norm(x, weight, bias, At(p, n.bn_mean),
+                               At(p, n.bn_var), true, kBnMomentum, kBnEps,
+                               cudnn);
+    case BnMode::kAccumulate: {
+      TORCH_CHECK(options.accumulator != nullptr,
+                  "BnMode::kAccumulate needs an accumulator");
+      torch::NoGradGuard no_grad;
+      // The kernel's own batch statistics: mean and 1/sqrt(var + eps), var
+      // biased, computed with double accumulation on the CPU.
+      auto [y, batch_mean, batch_invstd] =
+          torch::native_batch_norm(x.detach(), weight.detach(), bias.detach(),
+                                   {}, {}, true, kBnMomentum, kBnEps);
+      const double count =
+          static_cast<double>(x.size(0) * x.size(2) * x.size(3));
+      torch::Tensor mean = batch_mean.to(torch::kDouble);
+      torch::Tensor var = batch_invstd.to(torch::kDouble)
+                              .square()
+                              .reciprocal()
+                              .sub_(kBnEps)
+                              .clamp_min_(0.0);
+      BnAccumulator::Sums& sums = options.accumulator->by_layer[n.bn];
+      torch::Tensor s = mean * count;
+      torch::Tensor sq = (var + mean.square()) * count;
+      if (!sums.sum.defined()) {
+        sums.sum = s;
+        sums.sum_sq = sq;
+      } else {
+        sums.sum += s;
+        sums.sum_sq += sq;
+      }
+      sums.count += x.size(0) * x.size(2) * x.size(3);
+      if (!x.requires_grad() && !weight.requires_grad() &&
+          !bias.requires_grad()) {
+        return y;
+      }
+      [[fallthrough]];
+    }
+    case BnMode::kBatchStats:
+      return torch::batch_norm(x, weight, bias, torch::Tensor(),
+                               torch::Tensor(), true, kBnMomentum, kBnEps,
+                               cudnn);
+    case BnMode::kFolded:
+      break;
+  }
+  TORCH_CHECK(false, "ApplyBatchNorm: BnMode::kFolded has no BatchNorm");
+  return x;
+}
+
+// oneDNN's blocked layout pays from this many input channels (per stacked
+// network) on; thinner convs (the first layers of a thin VGG) run faster on
+// plain NCHW tensors (measured: VGG-13 x1/8's 1->8 conv on 28x28 is ~10x
+// slower in the blocked layout).
+constexpr int64_t kMkldnnMinChannels = 16;
+
+}  // namespace
+
+ConvBnNames MakeConvBn(const std::string& prefix, int64_t in, int64_t out,
+                       int64_t kernel, int64_t stride) {
+  ConvBnNames n;
+  n.prefix = prefix;
+  n.weight = prefix + ".conv.weight";
+  n.bias = prefix + ".conv.bias";
+  n.bn = prefix + ".bn";
+  n.bn_weight = prefix + ".bn.weight";
+  n.bn_bias = prefix + ".bn.bias";
+  n.bn_mean = prefix + ".bn.running_mean";
+  n.bn_var = prefix + ".bn.running_var";
+  n.in = in;
+  n.out = out;
+  n.kernel = kernel;
+  n.stride = stride;
+  return n;
+}
+
+const torch::Tensor& At(const ParamMap& params, const std::string& name) {
+  auto it = params.find(name);
+  TORCH_CHECK(it != params.end(), "parameter map has no entry ", name);
+  return it->second;
+}
+
+// Conv (grouped over the stacked networks unless `first`, whose input is
+// the shared image) then BatchNorm.
+torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
+                            const torch::Tensor& x,
+                            const ForwardOptions& options, bool first) {
+  const int64_t groups = first ? 1 : options.stacked;
+  if (x.is_mkldnn()) {
+    return torch::mkldnn_convolution(x, At(p, n.weight), At(p, n.bias),
+                                     {n.kernel / 2, n.kernel / 2},
+                                     {n.stride, n.stride}, {1, 1}, groups);
+  }
+  if (options.bn == BnMode::kFolded) {
+    return torch::conv2d(x, At(p, n.weight), At(p, n.bias),
+                         {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2},
+                         {1, 1}, groups);
+  }
+  torch::Tensor y =
+      torch::conv2d(x, At(p, n.weight), torch::Tensor(), {n.stride, n.stride},
+                    {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+  return ApplyBatchNorm(p, n, y, options);
+}
+
+// Without autograd, ReLU and the residual add work in place on fresh
+// tensors (conv and BN outputs): one pass less over the activations.
+torch::Tensor Relu(torch::Tensor x) {
+  return torch::GradMode::is_enabled() ? torch::relu(x) : x.relu_();
+}
+torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other) {
+  return torch::GradMode::is_enabled() ? fresh + other : fresh.add_(other);
+}
+
+// x, converted to the blocked layout if options.mkldnn asks for it and the
+// layer reading it has enough input channels.
+torch::Tensor LayoutFor(const torch::Tensor& x, const ConvBnNames& reader,
+                        const ForwardOptions& options) {
+  if (!options.mkldnn || x.is_mkldnn() || reader.in < kMkldnnMinChannels) {
+    return x;
+  }
+  TORCH_CHECK(options.bn == BnMode::kFolded,
+              "ForwardOptions::mkldnn needs BnMode::kFolded");
+  return x.contiguous().to_mkldnn();
+}
+
+// Global average pooling and the head; S independent heads when stacked.
+ForwardOutput PoolAndHead(const ParamMap& p, const torch::Tensor& x,
+                          const ForwardOptions& options) {
+  ForwardOutput out;
+  torch::Tensor features =
+      x.is_mkldnn()
+          ? torch::adaptive_avg_pool2d(x, {1, 1}).to_dense().flatten(1)
+          : x.mean({2, 3});
+  const torch::Tensor& weight = At(p, "head.weight");
+  const torch::Tensor& bias = At(p, "head.bias");
+  const int64_t s = options.stacked;
+  if (s == 1) {
+    out.features = features;
+    out.logits = torch::linear(features, weight, bias);
+    return out;
+  }
+  const int64_t n = x.size(0);
+  const int64_t k = weight.size(0) / s;
+  out.features = features.view({n, s, -1});
+  // [S, N, C] x [S, C, K] -> [S, N, K] -> [N, S, K].
+  out.logits =
+      torch::baddbmm(bias.view({s, 1, k}), out.features.transpose(0, 1),
+                     weight.view({s, k, -1}).transpose(1, 2))
+          .transpose(0, 1);
+  return out;
+}
+
+void Emit(const ForwardOptions& options, const std::string& point,
+          const torch::Tensor& value) {
+  if (options.sink != nullptr) (*options.sink)(point, value);
+}
+
+// 2 * multiply-adds of a conv on an input of h x w (updates h, w).
+double ConvFlops(const ConvBnNames& n, int64_t* h, int64_t* w) {
+  *h = (*h + 2 * (n.kernel / 2) - n.kernel) / n.stride + 1;
+  *w = (*w + 2 * (n.kernel / 2) - n.kernel) / n.stride + 1;
+  return 2.0 * n.in * n.out * n.kernel * n.kernel * (*h) * (*w);
+}
+
+void AddConvBnAxes(const ConvBnNames& n, PermutationGroup* g) {
+  g->axes.push_back({n.weight, 0});
+  g->axes.push_back({n.bn_weight, 0});
+  g->axes.push_back({n.bn_bias, 0});
+  g->axes.push_back({n.bn_mean, 0});
+  g->axes.push_back({n.bn_var, 0});
+}
+
+int64_t ScaledChannels(int64_t channels, double width) {
+  return std::max<int64_t>(1, std::llround(channels * width));
+}
+
+}  // namespace mmc
