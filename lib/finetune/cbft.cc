@@ -4,8 +4,6 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,31 +29,11 @@ namespace {
 constexpr uint64_t kCbftWarmupStream = 0xcbf0;
 constexpr uint64_t kCbftMainStream = 0xcbf1;
 
-// The registry entry of `method`, one of the CBFT methods: the row name and
-// cache slug that MethodName and MethodSlug (finetune.h) give.
-MethodInfo CbftInfo(Method method) {
-  switch (method) {
-    case Method::kCbft:
-      return CbftMethod();
-    case Method::kCbftNoBarrier:
-      return CbftNoBarrierMethod();
-    case Method::kCbftPaired:
-      return CbftPairedMethod();
-    case Method::kCbftAuthors:
-      return CbftAuthorsMethod();
-    default:
-      break;
-  }
-  std::cerr << "fine-tuning method " << static_cast<int>(method)
-            << " is not a CBFT method\n";
-  std::abort();
-}
-
 // One CBFT phase (warm-up or main) from `start`.
 absl::StatusOr<TrainedModel> TrainCbftPhase(
-    const RunContext& ctx, Method method, const CbftSpec& options, bool warmup,
-    const TrainedModel& theta_c, const TrainedModel& start, double c,
-    int64_t seed) {
+    const RunContext& ctx, const MethodInfo& info, const CbftSpec& options,
+    bool warmup, const TrainedModel& theta_c, const TrainedModel& start,
+    double c, int64_t seed) {
   TrainSpec train = ctx.spec->finetune().cbft();
   if (warmup) {
     train.set_epochs(options.warmup_epochs());
@@ -79,7 +57,6 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
 
   std::vector<std::string> parents = {theta_c.hash};
   if (start.hash != theta_c.hash) parents.push_back(start.hash);
-  const MethodInfo info = CbftInfo(method);
   const std::string slug = info.slug;
   const std::string phase = warmup ? "warm-up" : "main";
   TrainRequest request;
@@ -231,7 +208,8 @@ absl::StatusOr<TrainedModel> TrainCbftPhase(
   return ctx.cache->TrainOrLoad(request);
 }
 
-absl::StatusOr<MethodResult> RunCbft(const RunContext& ctx, Method method,
+absl::StatusOr<MethodResult> RunCbft(const RunContext& ctx,
+                                     const MethodInfo& info,
                                      const TrainedModel& theta_c, double c,
                                      int64_t seed) {
   const CbftSpec& given = ctx.spec->finetune().cbft_options();
@@ -242,18 +220,18 @@ absl::StatusOr<MethodResult> RunCbft(const RunContext& ctx, Method method,
         "use_barrier select CBFT's ablations, which run as their own Table 3 "
         "rows; leave them unset so the row named CBFT stays Eq. 4");
   }
-  const CbftSpec options = EffectiveCbftOptions(*ctx.spec, method);
+  const CbftSpec options = EffectiveCbftOptions(*ctx.spec, info.method);
   MethodResult result;
   TrainedModel start = theta_c;
   double seconds = 0.0;
   bool from_cache = true;
   if (options.warmup_epochs() > 0) {
-    ASSIGN_OR_RETURN(start, TrainCbftPhase(ctx, method, options, true, theta_c,
+    ASSIGN_OR_RETURN(start, TrainCbftPhase(ctx, info, options, true, theta_c,
                                            theta_c, c, seed));
     seconds += start.train_seconds;
     from_cache = from_cache && start.from_cache;
   }
-  ASSIGN_OR_RETURN(result.model, TrainCbftPhase(ctx, method, options, false,
+  ASSIGN_OR_RETURN(result.model, TrainCbftPhase(ctx, info, options, false,
                                                 theta_c, start, c, seed));
   result.model.train_seconds += seconds;
   result.model.from_cache = result.model.from_cache && from_cache;

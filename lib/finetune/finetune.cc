@@ -88,7 +88,8 @@ absl::StatusOr<MethodResult> RunMethod(const RunContext& ctx, Method method,
                                        const TrainedModel& theta_c,
                                        double cue_proportion, int64_t seed) {
   RETURN_IF_ERROR(CheckInputs(ctx, theta_c));
-  return InfoOf(method).run(ctx, method, theta_c, cue_proportion, seed);
+  const MethodInfo& info = InfoOf(method);
+  return info.run(ctx, info, theta_c, cue_proportion, seed);
 }
 
 }  // namespace mmc

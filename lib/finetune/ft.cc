@@ -18,15 +18,12 @@ namespace {
 
 // FT_M and FT_S: the whole network on the whole clean hold-out.
 absl::StatusOr<MethodResult> RunFullFineTune(const RunContext& ctx,
-                                             Method method,
+                                             const MethodInfo& info,
                                              const TrainedModel& theta_c,
                                              double c, int64_t seed) {
   const FinetuneSpec& ft = ctx.spec->finetune();
   const TrainSpec& train =
-      method == Method::kFtMedium ? ft.ft_medium() : ft.ft_small();
-  // Its registry entry: the row name and cache slug.
-  const MethodInfo info =
-      method == Method::kFtMedium ? FtMediumMethod() : FtSmallMethod();
+      info.method == Method::kFtMedium ? ft.ft_medium() : ft.ft_small();
   MethodResult result;
   ASSIGN_OR_RETURN(
       result.model,

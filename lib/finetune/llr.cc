@@ -17,14 +17,15 @@ namespace mmc {
 namespace {
 
 // LLR: a new head on the frozen body, on the whole clean hold-out.
-absl::StatusOr<MethodResult> RunLlr(const RunContext& ctx, Method,
+absl::StatusOr<MethodResult> RunLlr(const RunContext& ctx,
+                                    const MethodInfo& info,
                                     const TrainedModel& theta_c, double c,
                                     int64_t seed) {
   const FinetuneSpec& ft = ctx.spec->finetune();
   MethodResult result;
   ASSIGN_OR_RETURN(
       result.model,
-      TrainHead(ctx, Label(LlrMethod().name, c, seed), seed, c,
+      TrainHead(ctx, Label(info.name, c, seed), seed, c,
                 ViewName(View::kHoldout), {theta_c.hash}, "", theta_c.params,
                 ctx.dataset->Size(View::kHoldout), HoldoutData(ctx.dataset)));
   result.detail =

@@ -108,8 +108,8 @@ MethodInfo LpftMethod() {
       "LPFT",
       MethodRole::kBaseline,
       &LpftStages,
-      [](const RunContext& ctx, Method, const TrainedModel& theta_c, double c,
-         int64_t seed) { return RunLpft(ctx, theta_c, c, seed); }};
+      [](const RunContext& ctx, const MethodInfo&, const TrainedModel& theta_c,
+         double c, int64_t seed) { return RunLpft(ctx, theta_c, c, seed); }};
 }
 
 absl::StatusOr<HoldoutSplit> SplitHoldout(const CueDataset& dataset,

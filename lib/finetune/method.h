@@ -71,7 +71,9 @@ struct MethodInfo {
   // The stages `run` trains under `finetune`, in order.
   std::vector<MethodStage> (*stages)(const FinetuneSpec& finetune);
   // Fine-tunes theta_C (checked by RunMethod) on the clean hold-out.
-  absl::StatusOr<MethodResult> (*run)(const RunContext& ctx, Method method,
+  // `info` is this entry (its method, name and slug).
+  absl::StatusOr<MethodResult> (*run)(const RunContext& ctx,
+                                      const MethodInfo& info,
                                       const TrainedModel& theta_c,
                                       double cue_proportion, int64_t seed);
 };
