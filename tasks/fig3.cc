@@ -6,9 +6,8 @@
 // evaluated on NC / C / RC / RI and the training views; plus a
 // same-mechanism control pair. Writes reports/fig3.md, fig3.json and one
 // figure per path (SVG + PNG).
-#include "tasks/artifacts.h"
+#include "tasks/dispatch.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "fig3", mmc::PlanFig3,
-                           mmc::RunFig3Artifact);
+  return mmc::ArtifactMain(argc, argv, "fig3");
 }

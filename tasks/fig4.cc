@@ -5,9 +5,8 @@
 // several learning rates; the linear path theta_C -> theta_FT (after
 // permutation matching) on every evaluation set. Writes reports/fig4.md,
 // fig4.json and one figure per learning rate (SVG + PNG).
-#include "tasks/artifacts.h"
+#include "tasks/dispatch.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "fig4", mmc::PlanFig4,
-                           mmc::RunFig4Artifact);
+  return mmc::ArtifactMain(argc, argv, "fig4");
 }

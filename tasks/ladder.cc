@@ -9,9 +9,8 @@
 // reports/ladder.md, ladder.json and ladder.{svg,png}. The default spec is
 // the quick one, whose ladder block holds the quick rungs; the paper-scale
 // ladder is in specs/paper/resnet18_cifar10.textproto.
-#include "tasks/ladder_artifact.h"
+#include "tasks/dispatch.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "ladder", mmc::PlanLadder,
-                           mmc::RunLadderArtifact);
+  return mmc::ArtifactMain(argc, argv, "ladder");
 }

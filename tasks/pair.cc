@@ -23,6 +23,7 @@
 #include "lib/experiment/interop.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
+#include "lib/report/provenance.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "tasks/experiment_task.h"

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/experiment/artifacts/registry.h"
 #include "lib/experiment/fig3.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/golden.h"
@@ -15,7 +16,6 @@
 #include "lib/experiment/table3.h"
 #include "lib/util/files.h"
 #include "lib/util/test_tmpdir.h"
-#include "tasks/artifacts.h"
 
 namespace mmc {
 namespace {
@@ -29,7 +29,7 @@ TEST(ShardingTest, UnitsCoverEveryProportionAndSeed) {
   spec.clear_seeds();
   spec.add_seeds(0);
   spec.add_seeds(1);
-  const auto units = WorkUnits("paper", spec);
+  const auto units = WorkUnitsOf("paper", spec);
   // fig3: 4; fig4: 4; table3: 4 proportions x 2 seeds.
   ASSERT_EQ(units.size(), 16u);
   EXPECT_TRUE(units[0].spec.paths().control_pair());
@@ -96,7 +96,7 @@ TEST(ShardingTest, ShardsTrainEverythingTheRenderNeeds) {
   auto sharded = MakeSmokeSetup(SmokeModels::kTrainFromScratch);
   ASSERT_TRUE(sharded.ok()) << sharded.status();
   ExperimentContext ctx = (*sharded)->context;
-  const auto units = WorkUnits("paper", (*sharded)->spec);
+  const auto units = WorkUnitsOf("paper", (*sharded)->spec);
   ASSERT_EQ(units.size(), 3u);
   for (int shard = 0; shard < 2; ++shard) {
     ASSERT_TRUE(RunShard(ctx, units, shard, 2).ok());

@@ -6,9 +6,8 @@
 // on NC / C / RC / RI per cue proportion, mean +- std over seeds, in the
 // paper's layout with the paper's numbers beside ours where it has them.
 // Writes reports/table3.md and table3.json.
-#include "tasks/artifacts.h"
+#include "tasks/dispatch.h"
 
 int main(int argc, char** argv) {
-  return mmc::ArtifactMain(argc, argv, "table3", mmc::PlanTable3,
-                           mmc::RunTable3Artifact);
+  return mmc::ArtifactMain(argc, argv, "table3");
 }

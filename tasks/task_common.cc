@@ -15,7 +15,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "lib/spec/spec_io.h"
 #include "lib/train/device.h"
@@ -113,15 +112,6 @@ RunInfo MakeRunInfo(const std::string& task, const std::string& spec_path,
   info.set_device(device.str());
   for (int64_t seed : spec.seeds()) info.add_seeds(seed);
   return info;
-}
-
-std::string ProvenanceMarkdown(const RunInfo& info) {
-  return absl::StrFormat(
-      "- spec: `%s` (%s, tier %s)\n- seeds: %s\n- commit: %s\n- machine: %s; "
-      "device %s\n- wall time: %.1f s\n",
-      info.spec_path(), info.spec_name(), info.tier(),
-      absl::StrJoin(info.seeds(), ", "), info.commit(), info.machine(),
-      info.device(), info.wall_seconds());
 }
 
 int RunTask(const std::string& task_name,

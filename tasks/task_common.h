@@ -42,9 +42,6 @@ void ApplyThreads(const Spec& spec);
 RunInfo MakeRunInfo(const std::string& task, const std::string& spec_path,
                     const Spec& spec, const torch::Device& device);
 
-// Markdown lines naming spec, seeds, commit, machine and wall time.
-std::string ProvenanceMarkdown(const RunInfo& info);
-
 // Runs `body`, prints a failed status or a LibTorch exception to stderr and
 // returns the process exit code.
 int RunTask(const std::string& task_name,

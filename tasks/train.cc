@@ -19,6 +19,7 @@
 #include "lib/experiment/plan.h"
 #include "lib/models/model.h"
 #include "lib/report/markdown.h"
+#include "lib/report/provenance.h"
 #include "lib/runs/endpoints.h"
 #include "lib/runs/run_cache.h"
 #include "lib/util/files.h"

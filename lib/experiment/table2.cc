@@ -99,6 +99,11 @@ std::string MechanisticallyConnected(const PathResult* path,
   return "yes";
 }
 
+std::string MajorityMark(const Table2Mark& mark) {
+  if (mark.measured() == 0) return "";
+  return 2 * mark.yes() > mark.measured() ? "✓" : "✗";
+}
+
 absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
                                         const ClaimsSpec& claims,
                                         const Fig3Results& fig3,

@@ -49,6 +49,11 @@ PairAssessment AssessPair(const std::string& pair, const std::string& source,
                           const PathResult* quadratic,
                           const ClaimsSpec& claims);
 
+// The measured mark of a Table 2 cell: "✓" when more than half of the pairs
+// that measured it say yes, "✗" otherwise (a tie is not a majority); "" when
+// no pair measured it. Compared with the paper's mark (Table2Mark.paper).
+std::string MajorityMark(const Table2Mark& mark);
+
 // Builds Table 2 from the three artifacts' results with the tier's
 // `claims`; the Table 3 pairs need their linear paths, which are evaluated
 // here (theta_C and each method's model from the cache, first seed; skipped

@@ -1,27 +1,21 @@
-// Implementation of tasks/ladder_artifact.h.
-#include "tasks/ladder_artifact.h"
+// Implementation of lib/experiment/artifacts/ladder_report.h.
+#include "lib/experiment/artifacts/ladder_report.h"
 
-#include <chrono>
 #include <cmath>
-#include <iostream>
 #include <map>
-#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "lib/experiment/eval_sets.h"
-#include "lib/experiment/fig4.h"
+#include "lib/experiment/fig3.h"
 #include "lib/experiment/ladder.h"
 #include "lib/experiment/plan.h"
-#include "lib/models/model.h"
+#include "lib/paths/kinds/linear.h"
 #include "lib/report/markdown.h"
 #include "lib/report/path_report.h"
 #include "lib/report/plot.h"
-#include "lib/runs/endpoints.h"
-#include "lib/util/status_macros.h"
-#include "tasks/task_common.h"
+#include "lib/report/provenance.h"
 
 namespace mmc {
 namespace {
@@ -46,67 +40,7 @@ std::string FormatCount(int64_t n) {
   return absl::StrCat(n);
 }
 
-// Eval sizes: 0 means every image.
-std::string AllIfZero(int64_t n) {
-  return n == 0 ? std::string("all") : absl::StrCat(n);
-}
-
 }  // namespace
-
-void PlanLadder(const ExperimentTask& task) {
-  const Spec& spec = task.spec;
-  if (absl::Status s = ValidateLadder(spec); !s.ok()) {
-    std::cout << "The spec's ladder cannot run: " << s.message() << "\n";
-    return;
-  }
-  const DatasetFacts facts = FactsOf(spec.dataset().kind());
-  const int64_t n = PlannedTrainSamples(spec.dataset());
-  const double c = spec.ladder().cue_proportion();
-  const int64_t seed = spec.seeds(0);
-  const int64_t other = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
-  std::vector<PlannedRun> runs;
-  std::vector<std::string> models;
-  for (const LadderRung& rung : SortedRungs(spec)) {
-    const Spec rs = RungSpec(spec, rung);
-    absl::StatusOr<std::unique_ptr<Model>> model =
-        Model::Create(rs.model(), facts.channels, facts.classes);
-    if (!model.ok()) {
-      std::cout << "rung " << RungLabel(rung.width(), rung.epochs()) << ": "
-                << model.status().message() << "\n";
-      return;
-    }
-    const double flops = (*model)->ForwardFlops(facts.height, facts.width);
-    const std::string label = RungLabel(rung.width(), rung.epochs());
-    models.push_back(absl::StrFormat("%s: %s", label, (*model)->Describe()));
-    for (const auto& [cue, s] : std::vector<std::pair<double, int64_t>>{
-             {0.0, seed}, {c, seed}, {0.0, other}}) {
-      runs.push_back({absl::StrFormat("%s %s", label, EndpointName(cue, s)),
-                      rs.train(), n, flops});
-    }
-    TrainSpec ft = rs.finetune().fig4();
-    ft.set_lr(spec.ladder().finetune_lr());
-    runs.push_back(
-        {absl::StrFormat("%s FT %s", label, LrLabel(ft.lr())), ft, n, flops});
-  }
-  // The header shows the ladder's one cue proportion and the model of the
-  // first rung; every rung's model is listed below the table.
-  Spec shown = spec;
-  shown.clear_cue_proportions();
-  shown.add_cue_proportions(c);
-  std::cout << RenderPlan(shown, absl::StrCat(models.front(), " (first rung)"),
-                          runs.front().forward_flops, runs);
-  std::cout << "  rungs (width x epochs), sorted:\n";
-  for (const std::string& m : models) std::cout << "    " << m << "\n";
-  std::cout << absl::StrFormat(
-      "  paths per rung: 6 (linear and permuted linear for theta_C-theta_NC, "
-      "the control theta_NC-theta_NC' and theta_C-theta_FT at lr %g), each "
-      "at %d points (BatchNorm reset on %s images, then %s test images x 4 "
-      "sets and %s training images x 2 views)\n",
-      spec.ladder().finetune_lr(), spec.paths().num_points(),
-      AllIfZero(spec.eval().bn_reset_size()),
-      AllIfZero(spec.eval().test_size()),
-      AllIfZero(spec.eval().train_view_size()));
-}
 
 std::string LadderReport(const Spec& spec, const LadderResults& r) {
   const ClaimsSpec& k = spec.claims();
@@ -297,26 +231,6 @@ absl::Status RenderLadderFigure(const std::string& out_dir,
   for (Panel* panel : {&permuted, &plain, &finetune}) panel->y_min = 0.0;
   figure.panels = {permuted, plain, finetune};
   return RenderFigure(absl::StrCat(out_dir, "/ladder"), figure);
-}
-
-absl::StatusOr<ArtifactSummary> RunLadderArtifact(ExperimentTask& task) {
-  const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(LadderResults results, RunLadder(task.context));
-  *results.mutable_info() = task.Info(start);
-  RETURN_IF_ERROR(WriteReport(task.out_dir, "ladder",
-                              LadderReport(task.spec, results), results));
-  if (task.spec.report().plots()) {
-    if (absl::Status s = RenderLadderFigure(task.out_dir, results, task.spec);
-        !s.ok()) {
-      std::cerr << "ladder: figure not rendered: " << s << "\n";
-    }
-  }
-  ArtifactSummary summary;
-  summary.name = "ladder";
-  summary.report = "ladder.md";
-  summary.seconds = results.info().wall_seconds();
-  summary.headline = absl::StrJoin(results.conclusions(), " ");
-  return summary;
 }
 
 }  // namespace mmc
