@@ -12,6 +12,7 @@
 #include "lib/paths/kinds/registry.h"
 #include "lib/paths/path.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -37,11 +38,13 @@ void RunPath(const ExperimentContext& ctx, const std::string& pair, double c,
   EvaluatePathInto(ctx, path, bn_c, r);
   r->set_seconds(SecondsSince(start));
   const PathBarrier* own = FindBarrier(*r, "trC");
-  if (ctx.progress) {
-    std::cerr << absl::StrFormat(
-        "fig3: %s c=%g %s: barrier on trC %.3f nats, dip %.1f points "
-        "(%.1f s)\n",
-        pair, c, name, own->loss_barrier(), own->accuracy_dip(), r->seconds());
+  const std::string what = absl::StrFormat(
+      "%s c=%g %s: barrier on trC %.3f nats, dip %.1f points (%.1f s)", pair, c,
+      name, own->loss_barrier(), own->accuracy_dip(), r->seconds());
+  if (ctx.meter != nullptr) {
+    ctx.meter->Done(what);
+  } else if (ctx.progress) {
+    std::cerr << "fig3: " << what << "\n";
   }
 }
 
@@ -148,12 +151,20 @@ void EvaluatePathInto(const ExperimentContext& ctx, const Path& path,
   }
 }
 
-absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& ctx) {
-  const Spec& spec = *ctx.spec;
+absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context) {
+  const Spec& spec = *context.spec;
   if (spec.seeds_size() == 0 || spec.cue_proportions_size() == 0) {
     return absl::InvalidArgumentError(
         "fig3 needs at least one seed and one cue proportion in the spec");
   }
+  // Progress: n of N evaluated paths (a work unit evaluates none).
+  ProgressMeter meter(
+      "fig3",
+      static_cast<int>(PathKinds().size()) *
+          (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0)),
+      context.progress);
+  ExperimentContext ctx = context;
+  if (ctx.evaluate_paths) ctx.meter = &meter;
   const int64_t seed = spec.seeds(0);
   const int64_t control_seed = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
   Fig3Results results;

@@ -32,6 +32,7 @@
 #include "lib/runs/run_context.h"
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
+#include "lib/util/progress.h"
 
 namespace mmc {
 
@@ -43,6 +44,9 @@ struct ExperimentContext : RunContext {
   // results are incomplete and only the render that follows (a run without
   // --shard, reading the cache) evaluates the paths.
   bool evaluate_paths = true;
+  // Counts the running artifact's evaluated paths (n of N, ETA) and prints
+  // each path's line through it; null: the line alone (when progress).
+  ProgressMeter* meter = nullptr;
 };
 
 inline constexpr char kMainPair[] = "theta_C-theta_NC";

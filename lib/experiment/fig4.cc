@@ -10,6 +10,7 @@
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -54,25 +55,35 @@ absl::Status RunFig4FineTune(const ExperimentContext& ctx,
   path->set_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());
-  if (ctx.progress) {
-    const PathBarrier* b = FindBarrier(*path, "trC");
-    const PathBarrier* b_plain = FindBarrier(*plain, "trC");
-    std::cerr << absl::StrFormat(
-        "fig4: c=%g %s: barrier on trC %.3f nats, dip %.1f after "
-        "permutation; %.3f, %.1f without (%.1f s)\n",
-        c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
-        b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
+  const PathBarrier* b = FindBarrier(*path, "trC");
+  const PathBarrier* b_plain = FindBarrier(*plain, "trC");
+  const std::string what = absl::StrFormat(
+      "c=%g %s: barrier on trC %.3f nats, dip %.1f after permutation; %.3f, "
+      "%.1f without (%.1f s)",
+      c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
+      b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
+  if (ctx.meter != nullptr) {
+    ctx.meter->Done(what);
+  } else if (ctx.progress) {
+    std::cerr << "fig4: " << what << "\n";
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& ctx) {
-  const Spec& spec = *ctx.spec;
+absl::StatusOr<Fig4Results> RunFig4(const ExperimentContext& context) {
+  const Spec& spec = *context.spec;
   if (spec.seeds_size() == 0 || spec.cue_proportions_size() == 0 ||
       spec.finetune().fig4_lrs_size() == 0) {
     return absl::InvalidArgumentError(
         "fig4 needs seeds, cue_proportions and finetune.fig4_lrs in the spec");
   }
+  // Progress: n of N fine-tunings with their paths evaluated (a work unit
+  // evaluates none).
+  ProgressMeter meter(
+      "fig4", spec.cue_proportions_size() * spec.finetune().fig4_lrs_size(),
+      context.progress);
+  ExperimentContext ctx = context;
+  if (ctx.evaluate_paths) ctx.meter = &meter;
   const int64_t seed = spec.seeds(0);
   Fig4Results results;
   for (double c : spec.cue_proportions()) {

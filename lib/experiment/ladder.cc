@@ -15,6 +15,7 @@
 #include "lib/models/model.h"
 #include "lib/models/param_map.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -201,10 +202,6 @@ absl::StatusOr<LadderRungResult> RunLadderRung(const ExperimentContext& ctx,
   result.set_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());
-  if (ctx.progress) {
-    std::cerr << absl::StrFormat("ladder: rung %s done in %.0f s\n", label,
-                                 result.seconds());
-  }
   return result;
 }
 
@@ -212,11 +209,14 @@ absl::StatusOr<LadderResults> RunLadder(const ExperimentContext& ctx) {
   RETURN_IF_ERROR(ValidateLadder(*ctx.spec));
   LadderResults results;
   const std::vector<LadderRung> rungs = SortedRungs(*ctx.spec);
-  for (size_t i = 0; i < rungs.size(); ++i) {
-    if (ctx.progress) {
-      std::cerr << absl::StrFormat("ladder: %d of %d\n", i + 1, rungs.size());
-    }
-    ASSIGN_OR_RETURN(*results.add_rungs(), RunLadderRung(ctx, rungs[i]));
+  // Progress: n of N rungs (each rung also prints its start).
+  ProgressMeter meter("ladder", static_cast<int>(rungs.size()), ctx.progress);
+  for (const LadderRung& rung : rungs) {
+    ASSIGN_OR_RETURN(LadderRungResult rung_result, RunLadderRung(ctx, rung));
+    meter.Done(absl::StrFormat("rung %s done in %.0f s",
+                               RungLabel(rung.width(), rung.epochs()),
+                               rung_result.seconds()));
+    *results.add_rungs() = std::move(rung_result);
   }
   for (const std::string& s : LadderConclusions(results, *ctx.spec)) {
     results.add_conclusions(s);

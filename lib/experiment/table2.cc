@@ -15,6 +15,7 @@
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -155,7 +156,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
     const RunContext& ft = ctx;
     // Progress: these paths are Table 2's own work (two per method and cue
     // proportion; minutes per pair at the paper's scale).
-    int total = 0, done = 0;
+    int total = 0;
     for (double c : Table3CueProportions(spec)) {
       if (FindModel(table3.theta_c(), "theta_C", c, seed) == nullptr) continue;
       for (const MethodInfo& info : Methods()) {
@@ -163,7 +164,7 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         if (FindModel(table3.runs(), MethodName(method), c, seed)) ++total;
       }
     }
-    const auto start = std::chrono::steady_clock::now();
+    ProgressMeter meter("table2", total, ctx.progress);
     for (double c : Table3CueProportions(spec)) {
       const ModelResult* a = FindModel(table3.theta_c(), "theta_C", c, seed);
       if (a == nullptr) continue;
@@ -193,18 +194,9 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         const PairAssessment& pair = *results.add_pairs() = AssessPair(
             absl::StrFormat("theta_C-%s c=%g", MethodName(method), c), "table3",
             *a, *b, "trC", &linear, &permuted, nullptr, claims);
-        ++done;
-        if (ctx.progress) {
-          const double elapsed = std::chrono::duration<double>(
-                                     std::chrono::steady_clock::now() - start)
-                                     .count();
-          std::cerr << absl::StrFormat(
-              "table2: %s (%d/%d): linear B %.3f, permuted B %.3f nats on trC "
-              "(%.0f s, ETA %.0f s)\n",
-              pair.pair(), done, total, pair.linear_barrier(),
-              pair.permuted_barrier(), elapsed,
-              elapsed / done * (total - done));
-        }
+        meter.Done(absl::StrFormat(
+            "%s: linear B %.3f, permuted B %.3f nats on trC", pair.pair(),
+            pair.linear_barrier(), pair.permuted_barrier()));
       }
     }
   }

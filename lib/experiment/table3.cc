@@ -10,6 +10,7 @@
 #include "lib/experiment/paper_numbers.h"
 #include "lib/finetune/finetune.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
 namespace mmc {
@@ -40,6 +41,11 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
       cells;
   std::map<std::pair<std::string, double>, std::string> details;
   const std::vector<double> proportions = Table3CueProportions(spec);
+  // Progress: n of N methods run and evaluated.
+  ProgressMeter meter("table3",
+                      static_cast<int>(proportions.size() * Methods().size()) *
+                          spec.seeds_size(),
+                      ctx.progress);
   for (double c : proportions) {
     for (int64_t seed : spec.seeds()) {
       ASSIGN_OR_RETURN(TrainedModel theta_c,
@@ -62,11 +68,9 @@ absl::StatusOr<Table3Results> RunTable3(const ExperimentContext& ctx) {
         details[{MethodName(method), c}] +=
             r.detail.empty() ? ""
                              : absl::StrFormat("seed %d: %s; ", seed, r.detail);
-        if (ctx.progress) {
-          std::cerr << absl::StrFormat(
-              "table3: c=%g seed=%d %s: NC %.1f C %.1f RC %.1f RI %.1f\n", c,
-              seed, MethodName(method), row[0], row[1], row[2], row[3]);
-        }
+        meter.Done(absl::StrFormat(
+            "c=%g seed=%d %s: NC %.1f C %.1f RC %.1f RI %.1f", c, seed,
+            MethodName(method), row[0], row[1], row[2], row[3]));
         *results.add_runs() = evaluated;
       }
     }
