@@ -163,6 +163,8 @@ absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context) {
       static_cast<int>(PathKinds().size()) *
           (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0)),
       context.progress);
+  // N is exact only when paths are evaluated: every kind then builds a path
+  // for every pair (a kind returns none only when evaluation is off).
   ExperimentContext ctx = context;
   if (ctx.evaluate_paths) ctx.meter = &meter;
   const int64_t seed = spec.seeds(0);

@@ -71,8 +71,9 @@ class Artifact {
   virtual std::string name() const = 0;
   // "Fig. 3": the heading of its claims in the index.
   virtual std::string title() const = 0;
-  // Whether //tasks:paper runs it (the ladder is a separate study).
-  virtual bool in_paper() const { return true; }
+  // Whether //tasks:paper plans, trains, runs and indexes it (the ladder is
+  // a separate study). Pure: a new artifact decides.
+  virtual bool in_paper() const = 0;
   // Artifacts whose results it reads when present (Table 2: fig3, fig4,
   // table3); the registry lists those before it.
   virtual std::vector<std::string> inputs() const { return {}; }

@@ -46,6 +46,7 @@ class Fig3 : public Artifact {
  public:
   std::string name() const override { return "fig3"; }
   std::string title() const override { return "Fig. 3"; }
+  bool in_paper() const override { return true; }
 
   std::string Plan(const Spec& spec, const Model& model) const override {
     const DatasetFacts facts = FactsOf(spec.dataset().kind());

@@ -38,6 +38,7 @@ class Fig4 : public Artifact {
  public:
   std::string name() const override { return "fig4"; }
   std::string title() const override { return "Fig. 4"; }
+  bool in_paper() const override { return true; }
 
   std::string Plan(const Spec& spec, const Model& model) const override {
     const DatasetFacts facts = FactsOf(spec.dataset().kind());

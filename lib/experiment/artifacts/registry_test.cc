@@ -27,8 +27,10 @@ TEST(ArtifactRegistryTest, NamesAreUniqueAndLookupIsExact) {
     EXPECT_EQ(FindArtifact(a->name()), a);
     EXPECT_FALSE(a->title().empty()) << a->name();
   }
-  EXPECT_EQ(names, (std::set<std::string>{"fig3", "fig4", "table3", "table2",
-                                          "ladder"}));
+  // The paper's artifacts and the ladder are registered (others may be).
+  for (const char* name : {"fig3", "fig4", "table3", "table2", "ladder"}) {
+    EXPECT_EQ(names.count(name), 1u) << name;
+  }
   EXPECT_EQ(FindArtifact("Fig3"), nullptr);
   EXPECT_EQ(FindArtifact("paper"), nullptr);
   EXPECT_EQ(FindArtifact(""), nullptr);

@@ -51,6 +51,7 @@ class Table2 : public Artifact {
  public:
   std::string name() const override { return "table2"; }
   std::string title() const override { return "Table 2"; }
+  bool in_paper() const override { return true; }
   std::vector<std::string> inputs() const override {
     return {"fig3", "fig4", "table3"};
   }

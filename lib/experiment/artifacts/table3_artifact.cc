@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/data/cue_dataset.h"
 #include "lib/experiment/artifacts/table3_report.h"
 #include "lib/experiment/plan.h"
 #include "lib/experiment/table3.h"
@@ -46,6 +47,7 @@ class Table3 : public Artifact {
  public:
   std::string name() const override { return "table3"; }
   std::string title() const override { return "Table 3"; }
+  bool in_paper() const override { return true; }
 
   std::string Plan(const Spec& spec, const Model& model) const override {
     const DatasetFacts facts = FactsOf(spec.dataset().kind());
