@@ -29,10 +29,7 @@ namespace {
 absl::Status Run() {
   ASSIGN_OR_RETURN(std::unique_ptr<ExperimentTask> task,
                    SetUpExperimentTask("paper"));
-  std::vector<const Artifact*> artifacts;
-  for (const Artifact* a : Artifacts()) {
-    if (a->in_paper()) artifacts.push_back(a);
-  }
+  const std::vector<const Artifact*> artifacts = PaperArtifacts();
   if (task->dry_run()) {
     for (const Artifact* a : artifacts) {
       std::cout << a->name() << ":\n" << a->Plan(task->spec, *task->model);

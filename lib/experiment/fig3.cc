@@ -41,11 +41,7 @@ void RunPath(const ExperimentContext& ctx, const std::string& pair, double c,
   const std::string what = absl::StrFormat(
       "%s c=%g %s: barrier on trC %.3f nats, dip %.1f points (%.1f s)", pair, c,
       name, own->loss_barrier(), own->accuracy_dip(), r->seconds());
-  if (ctx.meter != nullptr) {
-    ctx.meter->Done(what);
-  } else if (ctx.progress) {
-    std::cerr << "fig3: " << what << "\n";
-  }
+  ReportPathProgress(ctx, "fig3", what);
 }
 
 }  // namespace
@@ -151,6 +147,20 @@ void EvaluatePathInto(const ExperimentContext& ctx, const Path& path,
   }
 }
 
+void ReportPathProgress(const ExperimentContext& ctx, const char* task,
+                        const std::string& what) {
+  if (ctx.meter != nullptr) {
+    ctx.meter->Done(what);
+  } else if (ctx.progress) {
+    std::cerr << task << ": " << what << "\n";
+  }
+}
+
+int Fig3PathCount(const Spec& spec) {
+  return static_cast<int>(PathKinds().size()) *
+         (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
+}
+
 absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context) {
   const Spec& spec = *context.spec;
   if (spec.seeds_size() == 0 || spec.cue_proportions_size() == 0) {
@@ -158,11 +168,7 @@ absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context) {
         "fig3 needs at least one seed and one cue proportion in the spec");
   }
   // Progress: n of N evaluated paths (a work unit evaluates none).
-  ProgressMeter meter(
-      "fig3",
-      static_cast<int>(PathKinds().size()) *
-          (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0)),
-      context.progress);
+  ProgressMeter meter("fig3", Fig3PathCount(spec), context.progress);
   // N is exact only when paths are evaluated: every kind then builds a path
   // for every pair (a kind returns none only when evaluation is off).
   ExperimentContext ctx = context;

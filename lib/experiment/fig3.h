@@ -52,6 +52,15 @@ struct ExperimentContext : RunContext {
 inline constexpr char kMainPair[] = "theta_C-theta_NC";
 inline constexpr char kControlPair[] = "control theta_NC-theta_NC'";
 
+// Reports one evaluated path: through context.meter when set (n of N,
+// ETA), else as "<task>: <what>" on stderr when context.progress.
+void ReportPathProgress(const ExperimentContext& context, const char* task,
+                        const std::string& what);
+
+// The paths Fig. 3 evaluates: every registered kind between each cue
+// proportion's pair and, when the spec asks for it, the control pair.
+int Fig3PathCount(const Spec& spec);
+
 // Runs the whole experiment; fills everything but `info`.
 absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context);
 

@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <iostream>
 
 #include "absl/strings/str_format.h"
 #include "lib/finetune/finetune.h"
@@ -62,11 +61,7 @@ absl::Status RunFig4FineTune(const ExperimentContext& ctx,
       "%.1f without (%.1f s)",
       c, LrLabel(lr), b->loss_barrier(), b->accuracy_dip(),
       b_plain->loss_barrier(), b_plain->accuracy_dip(), path->seconds());
-  if (ctx.meter != nullptr) {
-    ctx.meter->Done(what);
-  } else if (ctx.progress) {
-    std::cerr << "fig4: " << what << "\n";
-  }
+  ReportPathProgress(ctx, "fig4", what);
   return absl::OkStatus();
 }
 

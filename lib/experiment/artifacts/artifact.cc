@@ -11,6 +11,15 @@ absl::Status Artifact::RunUnit(const ExperimentContext& context) const {
       absl::StrCat(name(), " has no work units of its own"));
 }
 
+ArtifactSummary SummaryOf(const Artifact& artifact, const RunInfo& info) {
+  ArtifactSummary s;
+  s.name = artifact.name();
+  s.title = artifact.title();
+  s.report = s.name + ".md";
+  s.seconds = info.wall_seconds();
+  return s;
+}
+
 std::vector<std::string> ThroughputCells(const ArtifactSummary& s) {
   const WorkTally& w = s.work;
   const int64_t images = w.train_images + w.path_images;

@@ -93,23 +93,23 @@ class Artifact {
   virtual absl::StatusOr<ArtifactSummary> Run(const ArtifactEnv& env) const = 0;
 };
 
+// The summary every artifact starts from: its name, title, report
+// (<name>.md) and the wall time in `info`.
+ArtifactSummary SummaryOf(const Artifact& artifact, const RunInfo& info);
+
 // The summary of a results proto with `verdicts` and `info`: counts of the
 // asserted verdicts and how many passed, wall time, "N of M asserted claims
 // hold".
 template <typename Results>
 ArtifactSummary SummariseVerdicts(const Artifact& artifact,
                                   const Results& results) {
-  ArtifactSummary s;
-  s.name = artifact.name();
-  s.title = artifact.title();
-  s.report = s.name + ".md";
+  ArtifactSummary s = SummaryOf(artifact, results.info());
   for (const Verdict& v : results.verdicts()) {
     s.verdicts.push_back(v);
     if (!v.asserted()) continue;
     ++s.asserted;
     s.passed += v.passed();
   }
-  s.seconds = results.info().wall_seconds();
   s.headline = std::to_string(s.passed) + " of " + std::to_string(s.asserted) +
                " asserted claims hold";
   return s;

@@ -53,9 +53,7 @@ class Fig3 : public Artifact {
     std::string plan = RenderPlan(spec, model.Describe(),
                                   model.ForwardFlops(facts.height, facts.width),
                                   Fig3Runs(spec));
-    const int paths =
-        static_cast<int>(PathKinds().size()) *
-        (spec.cue_proportions_size() + (spec.paths().control_pair() ? 1 : 0));
+    const int paths = Fig3PathCount(spec);
     absl::StrAppendFormat(
         &plan,
         "  paths: %d, each evaluated at %d points (BatchNorm reset on %d "

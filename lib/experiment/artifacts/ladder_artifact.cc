@@ -115,11 +115,7 @@ class Ladder : public Artifact {
     const Spec& spec = *env.context.spec;
     RETURN_IF_ERROR(
         WriteReport(env.out_dir, name(), LadderReport(spec, results), results));
-    ArtifactSummary summary;
-    summary.name = name();
-    summary.title = title();
-    summary.report = name() + ".md";
-    summary.seconds = results.info().wall_seconds();
+    ArtifactSummary summary = SummaryOf(*this, results.info());
     summary.headline = absl::StrJoin(results.conclusions(), " ");
     if (spec.report().plots()) {
       if (absl::Status s = RenderLadderFigure(env.out_dir, results, spec);

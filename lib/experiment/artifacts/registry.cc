@@ -22,6 +22,14 @@ const std::vector<const Artifact*>& Artifacts() {
   return artifacts;
 }
 
+std::vector<const Artifact*> PaperArtifacts() {
+  std::vector<const Artifact*> paper;
+  for (const Artifact* artifact : Artifacts()) {
+    if (artifact->in_paper()) paper.push_back(artifact);
+  }
+  return paper;
+}
+
 const Artifact* FindArtifact(const std::string& name) {
   for (const Artifact* artifact : Artifacts()) {
     if (artifact->name() == name) return artifact;
@@ -38,11 +46,14 @@ std::string ArtifactNames() {
 }
 
 std::vector<WorkUnit> WorkUnitsOf(const std::string& name, const Spec& spec) {
+  std::vector<const Artifact*> artifacts;
+  if (name == "paper") {
+    artifacts = PaperArtifacts();
+  } else if (const Artifact* artifact = FindArtifact(name)) {
+    artifacts = {artifact};
+  }
   std::vector<WorkUnit> units;
-  for (const Artifact* artifact : Artifacts()) {
-    const bool wanted =
-        name == "paper" ? artifact->in_paper() : artifact->name() == name;
-    if (!wanted) continue;
+  for (const Artifact* artifact : artifacts) {
     for (WorkUnit& unit : artifact->Units(spec)) units.push_back(unit);
   }
   return units;

@@ -20,6 +20,9 @@ namespace mmc {
 // Fig. 3, Fig. 4, Table 3, Table 2, the scale ladder.
 const std::vector<const Artifact*>& Artifacts();
 
+// The artifacts //tasks:paper runs (in_paper()), in registry order.
+std::vector<const Artifact*> PaperArtifacts();
+
 // The artifact named `name`; nullptr when none is (no fallback).
 const Artifact* FindArtifact(const std::string& name);
 

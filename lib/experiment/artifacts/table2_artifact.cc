@@ -80,11 +80,7 @@ class Table2 : public Artifact {
     *results.mutable_info() = env.info(start);
     RETURN_IF_ERROR(WriteReport(env.out_dir, name(),
                                 Table2Report(spec, results, sources), results));
-    ArtifactSummary s;
-    s.name = name();
-    s.title = title();
-    s.report = name() + ".md";
-    s.seconds = results.info().wall_seconds();
+    ArtifactSummary s = SummaryOf(*this, results.info());
     std::vector<std::string> disagreeing;
     for (const Table2Mark& m : results.marks()) {
       // Marks that agree by construction do not count.
