@@ -69,7 +69,11 @@ TEST(Fig3SmokeTest, MatchesGolden) {
       EXPECT_LE(AccuracyOf(metrics, "RI"), 15.0);
     }
     if (m.name() == "theta_C") {
-      EXPECT_GE(AccuracyOf(metrics, "C"), 97.0);
+      // Relative to NC, not an absolute 97: the smoke theta_C trains for a
+      // few steps only, and a change of float rounding alone (NHWC training,
+      // issue 15) moved its C from 99.0 to 96.8; a cue that is missing or
+      // misplaced leaves C near NC (about 78 here).
+      EXPECT_GE(AccuracyOf(metrics, "C"), AccuracyOf(metrics, "NC") + 10);
       EXPECT_LE(AccuracyOf(metrics, "RC"), AccuracyOf(metrics, "NC") - 10);
     }
   }

@@ -42,14 +42,33 @@ TEST(ModelTest, VggForwardEqualsModuleBitForBit) {
   Vgg13 module(1, channels, strided, 10);
   auto model = MakeModel(ModelSpec::VGG13, 0.125, 1, 10);
   torch::Tensor x = torch::randn({6, 1, 28, 28});
-  // Train mode: batch statistics, and the running stats move identically.
+  // Train mode: batch statistics, and the running stats move identically
+  // in the module's NCHW layout (ForwardOptions::channels_last false).
   ParamMap reference = CloneParams(ParamsOf(*module));
   module->train();
   torch::Tensor expected = module->forward(x);
   ParamMap mine = CloneParams(reference);
-  torch::Tensor got = model->Logits(mine, x, BnMode::kTrain);
+  ForwardOptions nchw;
+  nchw.bn = BnMode::kTrain;
+  nchw.channels_last = false;
+  torch::Tensor got = model->Forward(mine, x, nchw).logits;
   EXPECT_TRUE(torch::equal(expected, got));
   EXPECT_TRUE(ParamsEqual(mine, CloneParams(ParamsOf(*module))));
+  // The training default, NHWC: the same function up to float rounding
+  // (oneDNN's NHWC kernels sum in another order). 1e-4 is ~100x the
+  // differences seen (a few 1e-6 on logits of order 1) and far below
+  // anything a layout bug (a transposed or misread channel) produces.
+  ParamMap nhwc_params = CloneParams(reference);
+  ForwardOptions nhwc;
+  nhwc.bn = BnMode::kTrain;
+  ASSERT_TRUE(nhwc.channels_last);
+  torch::Tensor nhwc_logits = model->Forward(nhwc_params, x, nhwc).logits;
+  EXPECT_TRUE(torch::allclose(expected, nhwc_logits, 1e-4, 1e-4))
+      << (expected - nhwc_logits).abs().max();
+  for (const auto& [name, value] : mine) {
+    EXPECT_TRUE(torch::allclose(value, nhwc_params.at(name), 1e-4, 1e-4))
+        << name;
+  }
   // Eval mode on the updated statistics.
   module->eval();
   EXPECT_TRUE(torch::equal(module->forward(x),
