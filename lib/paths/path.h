@@ -64,9 +64,12 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
 // Evaluates `path` at `ts`: for each t, theta(t) with its BN statistics
 // reset on `bn_data` (eval.bn_reset_mode, eval.batch_size), then every set,
 // with BatchNorm folded into the convolutions (oneDNN layout on the CPU).
-// Points run PointsPerPass() at a time as one stacked network, passes on
-// PathWorkers() threads. The numbers equal a point-at-a-time evaluation up
-// to float rounding.
+// Points run PointsPerPass() at a time as one stacked network. With
+// PathWorkers() > 1 the work is handed out in items, each computed by one
+// thread: a pass's preparation (theta(t), BN reset, folding) and then each
+// set's evaluation of it, so the numbers do not depend on the number of
+// workers. The numbers equal a point-at-a-time evaluation up to float
+// rounding (exactly, with one point per pass).
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,

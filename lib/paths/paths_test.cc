@@ -246,6 +246,7 @@ TEST(PathTest, StackedAndParallelPathsEqualPointByPoint) {
   Path path = QuadraticPath(model->Init(1), model->Init(3), model->Init(2));
   torch::manual_seed(5);
   Batch set{torch::randn({300, 1, 28, 28}), torch::randint(0, 10, {300})};
+  Batch other{torch::randn({200, 1, 28, 28}) * 2, torch::randint(0, 10, {200})};
   const torch::Tensor bn_data = torch::randn({200, 1, 28, 28});
   auto make = [](int per_pass, int workers) {
     EvalSpec eval;
@@ -275,6 +276,50 @@ TEST(PathTest, StackedAndParallelPathsEqualPointByPoint) {
           << per_pass << " per pass, " << workers << " workers, t " << ts[i];
     }
   }
+  // With more than one worker every item (a point's preparation, one set's
+  // evaluation) runs on one thread, whichever worker takes it: 2 and 3
+  // workers give the same numbers exactly, in the order of the points and
+  // of the sets.
+  const std::vector<std::pair<std::string, Batch>> three = {
+      {"X", set}, {"Y", other}, {"Z", set}};
+  const auto two_workers =
+      EvaluatePath(*model, path, ts, three, bn_data, make(1, 2));
+  const auto three_workers =
+      EvaluatePath(*model, path, ts, three, bn_data, make(1, 3));
+  ASSERT_EQ(two_workers.size(), ts.size());
+  ASSERT_EQ(three_workers.size(), ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) {
+    EXPECT_EQ(two_workers[i].t, ts[i]);
+    EXPECT_EQ(three_workers[i].t, ts[i]);
+    ASSERT_EQ(two_workers[i].sets.size(), 3u);
+    ASSERT_EQ(three_workers[i].sets.size(), 3u);
+    for (size_t s = 0; s < 3; ++s) {
+      EXPECT_EQ(two_workers[i].sets[s].first, three[s].first);
+      EXPECT_EQ(two_workers[i].sets[s].second, three_workers[i].sets[s].second)
+          << "t " << ts[i] << " set " << three[s].first;
+    }
+    // "Z" is "X" again: the same numbers, and not those of "Y".
+    EXPECT_EQ(two_workers[i].sets[2].second, two_workers[i].sets[0].second);
+    EXPECT_NE(two_workers[i].sets[1].second, two_workers[i].sets[0].second);
+  }
+}
+
+TEST(PathTest, ParallelPathReportsAnItemsError) {
+  auto model = Vgg();
+  const Path path = LinearPath(model->Init(1), model->Init(2));
+  // The second set has 3 channels: its evaluation throws on a worker; the
+  // error reaches the caller and no worker waits forever.
+  const std::vector<std::pair<std::string, Batch>> sets = {
+      {"good",
+       Batch{torch::randn({50, 1, 28, 28}), torch::randint(0, 10, {50})}},
+      {"bad",
+       Batch{torch::randn({50, 3, 28, 28}), torch::randint(0, 10, {50})}}};
+  EvalSpec eval;
+  eval.set_batch_size(50);
+  eval.set_path_workers(2);
+  EXPECT_THROW(EvaluatePath(*model, path, PathGrid(4), sets,
+                            torch::randn({60, 1, 28, 28}), eval),
+               c10::Error);
 }
 
 }  // namespace
