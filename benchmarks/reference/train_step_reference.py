@@ -33,14 +33,21 @@ def main():
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first")
+    p.add_argument("--channels_last", action="store_true",
+                   help="PyTorch's channels-last recipe: the network and the "
+                   "input in torch.channels_last (what mmc-lens trains in)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     net = build(args.arch, args.channels, args.width, 10)
+    if args.channels_last:
+        net = net.to(memory_format=torch.channels_last)
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(args.batch * 8, args.channels, args.height, args.width_px)
     y = torch.randint(0, 10, (args.batch * 8,))
+    if args.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
 
     def step(i):
         idx = torch.randint(0, x.shape[0], (args.batch,))
