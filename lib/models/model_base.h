@@ -73,15 +73,16 @@ struct ForwardOptions {
   // function up to float rounding, without the layout conversions that
   // NCHW tensors cost around every oneDNN conv.
   bool mkldnn = false;
-  // Passes with batch statistics (kTrain, kBatchStats, kAccumulate) on the
-  // CPU run every conv-BN layer channels-last (NHWC): each conv's weight is
+  // Training passes (kTrain, kBatchStats) on the CPU run every conv-BN
+  // layer channels-last (NHWC): each conv's weight is
   // read channels-last, so oneDNN's NHWC kernels run the conv and its
   // backward, and its output is made NHWC (the first conv, over a 1- or
   // 3-channel image, would otherwise stay NCHW and leave the next layer's
   // ReLU backward mixing layouts). ATen's NHWC BatchNorm kernels follow.
   // The same function up to float rounding; measured faster for the thin
-  // networks of the quick tier (lib/models/conv_bn.cc). false: NCHW, as
-  // before (an ablation for the benchmarks).
+  // networks of the quick tier (lib/models/conv_bn.cc). The BN reset
+  // (kAccumulate) stays NCHW, where ATen sums the statistics in double.
+  // false: NCHW, as before (an ablation for the benchmarks).
   bool channels_last = true;
 };
 

@@ -17,6 +17,9 @@ void ResetBatchNorm(const Model& model, const torch::Tensor& data,
     }
     ForwardOptions options;
     options.bn = BnMode::kTrain;
+    // NCHW: ATen sums the batch statistics in double there, in float in
+    // its NHWC kernel (ForwardOptions::channels_last).
+    options.channels_last = false;
     options.stacked = stacked;
     for (int64_t start = 0; start + 1 < n; start += batch_size) {
       model.Forward(*params,
