@@ -142,16 +142,12 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                          {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2},
                          {1, 1}, groups);
   }
-  if (ChannelsLastPass(x, options)) {
-    const torch::Tensor y = torch::conv2d(
-        x, At(p, n.weight).contiguous(kNhwc), torch::Tensor(),
-        {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-    return ApplyBatchNorm(p, n, y.contiguous(kNhwc), options);
-  }
-  torch::Tensor y =
-      torch::conv2d(x, At(p, n.weight), torch::Tensor(), {n.stride, n.stride},
-                    {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-  return ApplyBatchNorm(p, n, y, options);
+  const bool nhwc = ChannelsLastPass(x, options);
+  const torch::Tensor& weight = At(p, n.weight);
+  const torch::Tensor y = torch::conv2d(
+      x, nhwc ? weight.contiguous(kNhwc) : weight, torch::Tensor(),
+      {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+  return ApplyBatchNorm(p, n, nhwc ? y.contiguous(kNhwc) : y, options);
 }
 
 // Without autograd, ReLU and the residual add work in place on fresh

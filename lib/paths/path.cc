@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -140,7 +139,8 @@ class PathItems {
       : num_sets_(num_sets),
         prepared_(num_passes),
         ready_(num_passes, false),
-        next_set_(num_passes, 0) {}
+        next_set_(num_passes, 0),
+        sets_done_(num_passes, 0) {}
 
   // Runs items until none is left or one failed (the first error is kept).
   void Work(const std::function<PreparedPass(size_t)>& prepare,
@@ -152,9 +152,14 @@ class PathItems {
       if (TakeEvaluation(&pass, &set)) {
         const PreparedPass& prepared = prepared_[pass];
         lock.unlock();
-        const bool ok = Try([&] { evaluate(pass, set, prepared); });
+        std::exception_ptr error = Try([&] { evaluate(pass, set, prepared); });
         lock.lock();
-        if (!ok) break;
+        if (error) {
+          Fail(error);
+          break;
+        }
+        // The pass's last set: its folded network is no longer needed.
+        if (++sets_done_[pass] == num_sets_) prepared_[pass] = PreparedPass();
         continue;
       }
       if (next_prepare_ < prepared_.size()) {
@@ -162,15 +167,16 @@ class PathItems {
         ++preparing_;
         lock.unlock();
         PreparedPass result;
-        const bool ok = Try([&] { result = prepare(p); });
+        std::exception_ptr error = Try([&] { result = prepare(p); });
         lock.lock();
         --preparing_;
-        if (ok) {
-          prepared_[p] = std::move(result);
-          ready_[p] = true;
-        }
         changed_.notify_all();
-        if (!ok) break;
+        if (error) {
+          Fail(error);
+          break;
+        }
+        prepared_[p] = std::move(result);
+        ready_[p] = true;
         continue;
       }
       if (preparing_ == 0) break;  // Everything is handed out.
@@ -196,28 +202,33 @@ class PathItems {
     return false;
   }
 
-  bool Try(const std::function<void()>& item) {
+  // Runs an item without the lock; its exception, if any.
+  static std::exception_ptr Try(const std::function<void()>& item) {
     try {
       item();
-      return true;
+      return nullptr;
     } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mu_);
-      if (!error_) error_ = std::current_exception();
-      failed_ = true;
-      return false;
+      return std::current_exception();
     }
   }
 
+  // Keeps the first error; every worker stops at its next turn. Under mu_.
+  void Fail(std::exception_ptr error) {
+    if (!error_) error_ = error;
+    failed_ = true;
+  }
+
   const size_t num_sets_;
-  std::mutex mu_;
+  std::mutex mu_;  // Guards everything below.
   std::condition_variable changed_;
-  std::vector<PreparedPass> prepared_;  // Written once, before ready_.
+  // Set when prepared (then ready_), emptied after its last set.
+  std::vector<PreparedPass> prepared_;
   std::vector<bool> ready_;
   std::vector<size_t> next_set_;
+  std::vector<size_t> sets_done_;
   size_t next_prepare_ = 0;
   int preparing_ = 0;
-  std::atomic<bool> failed_{false};
-  std::mutex error_mu_;
+  bool failed_ = false;
   std::exception_ptr error_;
 };
 
