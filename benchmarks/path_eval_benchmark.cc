@@ -23,11 +23,16 @@
 // Counters: items_per_second (images through the network per second,
 // reset plus evaluation) and GFLOPs (forward FLOPs x images / s).
 //
+// PATH_EVAL_PROFILE=<prefix> also writes a Chrome trace of 3 BN resets per
+// network (<prefix>.<name>.bn_reset.trace, LibTorch's legacy profiler),
+// untimed: where the reset's time goes, op by op.
+//
 // With --export_dir=DIR (before any benchmark flags) it also writes, per
 // network, DIR/<name>.pt (torch.load-able dict: endpoints, midpoint,
 // BN-reset data, sets, grid sizes) and DIR/<name>_ours.json (our
 // accuracies and losses of the whole linear and quadratic paths), which
 // benchmarks/reference/path_eval_reference.py and benchmarks/compare.sh use.
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
@@ -263,12 +268,19 @@ void BM_BnReset(benchmark::State& state, const Config& config) {
       state.range(0) == 1
           ? f.bn_data.contiguous(torch::MemoryFormat::ChannelsLast)
           : f.bn_data;
-  for (auto _ : state) {
+  auto reset = [&] {
     ParamMap params = point;
     ResetBatchNorm(*f.model, data, f.eval.batch_size(), EvalSpec::CUMULATIVE,
                    &params);
     benchmark::DoNotOptimize(params);
+  };
+  if (const char* trace = std::getenv("PATH_EVAL_PROFILE")) {
+    reset();
+    torch::autograd::profiler::RecordProfile guard(
+        absl::StrCat(trace, ".", config.name, ".bn_reset.trace"));
+    for (int i = 0; i < 3; ++i) reset();
   }
+  for (auto _ : state) reset();
   SetRates(state, f,
            static_cast<double>(state.iterations()) * f.bn_data.size(0));
 }

@@ -7,6 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
+
+#include "lib/models/batch_norm_kernel.h"
 
 namespace mmc {
 namespace {
@@ -33,10 +37,20 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
                   "BnMode::kAccumulate needs an accumulator");
       torch::NoGradGuard no_grad;
       // The kernel's own batch statistics: mean and 1/sqrt(var + eps), var
-      // biased, computed with double accumulation on the CPU.
-      auto [y, batch_mean, batch_invstd] =
-          torch::native_batch_norm(x.detach(), weight.detach(), bias.detach(),
-                                   {}, {}, true, kBnMomentum, kBnEps);
+      // biased, computed with double accumulation on the CPU; ATen's
+      // numbers, from batch_norm_kernel.h's faster kernel where it applies.
+      torch::Tensor y, batch_mean, batch_invstd;
+      if (BatchStatsKernelApplies(x, weight, bias)) {
+        BatchStatsNorm norm = BatchNormWithBatchStats(
+            x.detach(), weight.detach(), bias.detach(), kBnEps);
+        y = std::move(norm.output);
+        batch_mean = std::move(norm.mean);
+        batch_invstd = std::move(norm.invstd);
+      } else {
+        std::tie(y, batch_mean, batch_invstd) =
+            torch::native_batch_norm(x.detach(), weight.detach(), bias.detach(),
+                                     {}, {}, true, kBnMomentum, kBnEps);
+      }
       const double count =
           static_cast<double>(x.size(0) * x.size(2) * x.size(3));
       torch::Tensor mean = batch_mean.to(torch::kDouble);
