@@ -49,6 +49,13 @@ torch::Tensor EvalSets::BnResetData(double c) const {
   return bn_reset_->second;
 }
 
+EndpointMemo* EvalSets::EndpointMemoFor(double c) const {
+  std::lock_guard<std::mutex> lock(memo_mutex_);
+  std::unique_ptr<EndpointMemo>& memo = memos_[c];
+  if (memo == nullptr) memo = std::make_unique<EndpointMemo>();
+  return memo.get();
+}
+
 double AccuracyOf(const std::vector<SetMetrics>& metrics,
                   const std::string& set) {
   for (const SetMetrics& m : metrics) {

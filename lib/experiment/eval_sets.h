@@ -6,6 +6,8 @@
 #ifndef LIB_EXPERIMENT_EVAL_SETS_H_
 #define LIB_EXPERIMENT_EVAL_SETS_H_
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "lib/data/cue_dataset.h"
 #include "lib/models/model.h"
+#include "lib/paths/endpoint_memo.h"
 #include "lib/paths/kinds/path_kind.h"  // BnResetView
 #include "lib/spec/results.pb.h"
 #include "lib/spec/spec.pb.h"
@@ -48,6 +51,12 @@ class EvalSets {
   // Thread-safe.
   torch::Tensor BnResetData(double c) const;
 
+  // The endpoint memo of paths reset on BnResetData(c) and evaluated on
+  // these sets (lib/paths/endpoint_memo.h), for EvaluatePath: one per c,
+  // living as long as this object, so every artifact of a task reuses the
+  // endpoints the others evaluated. Thread-safe.
+  EndpointMemo* EndpointMemoFor(double c) const;
+
  private:
   std::vector<std::pair<std::string, Batch>> sets_;
   int64_t batch_size_;
@@ -56,6 +65,8 @@ class EvalSets {
   torch::Device device_;
   mutable std::mutex bn_reset_mutex_;
   mutable std::optional<std::pair<double, torch::Tensor>> bn_reset_;
+  mutable std::mutex memo_mutex_;
+  mutable std::map<double, std::unique_ptr<EndpointMemo>> memos_;
 };
 
 // Looks a set up in a metrics list; NaN if absent.

@@ -122,7 +122,8 @@ void EvaluatePathInto(const ExperimentContext& ctx, const Path& path,
   const std::vector<double> ts = PathGrid(ctx.spec->paths().num_points());
   const std::vector<PointMetrics> points =
       EvaluatePath(*ctx.model, path, ts, ctx.sets->sets(),
-                   ctx.sets->BnResetData(bn_cue_proportion), ctx.spec->eval());
+                   ctx.sets->BnResetData(bn_cue_proportion), ctx.spec->eval(),
+                   ctx.sets->EndpointMemoFor(bn_cue_proportion));
   for (const PointMetrics& p : points) {
     PathPoint* point = result->add_points();
     point->set_t(p.t);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -237,7 +238,7 @@ class PathItems {
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,
-    const torch::Tensor& bn_data, const EvalSpec& eval) {
+    const torch::Tensor& bn_data, const EvalSpec& eval, EndpointMemo* memo) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t per_pass = PointsPerPass(eval, ts.size());
   std::vector<std::pair<size_t, size_t>> passes;  // (first, count)
@@ -247,25 +248,59 @@ std::vector<PointMetrics> EvaluatePath(
   // metrics[pass][set][k]: point first + k of the pass on that set.
   std::vector<std::vector<std::vector<Metrics>>> metrics(
       passes.size(), std::vector<std::vector<Metrics>>(sets.size()));
-  auto prepare = [&](size_t p) {
+  // Decided on the whole path, so that a point's threads (part of its
+  // memo key) do not depend on how many points the memo supplied.
+  const int workers = PathWorkers(path.a, eval, passes.size());
+  const int threads_per_point = workers > 1 ? 1 : at::get_num_threads();
+  // The endpoint a one-point pass evaluates, if it is one (t = 0 or 1:
+  // Path::At returns the endpoint itself there).
+  auto endpoint_of = [&](size_t p) -> const ParamMap* {
+    if (memo == nullptr || passes[p].second != 1) return nullptr;
+    const double t = ts[passes[p].first];
+    return t == 0.0 ? &path.a : t == 1.0 ? &path.b : nullptr;
+  };
+  std::vector<size_t> todo;  // Passes to compute; the rest come from memo.
+  for (size_t p = 0; p < passes.size(); ++p) {
+    const ParamMap* endpoint = endpoint_of(p);
+    std::optional<EndpointMemo::SetResults> known;
+    if (endpoint != nullptr) known = memo->Find(*endpoint, threads_per_point);
+    bool reused = known.has_value() && known->size() == sets.size();
+    for (size_t s = 0; reused && s < sets.size(); ++s) {
+      reused = (*known)[s].first == sets[s].first;
+    }
+    if (!reused) {
+      todo.push_back(p);
+      continue;
+    }
+    for (size_t s = 0; s < sets.size(); ++s) {
+      Metrics m;
+      m.accuracy = (*known)[s].second.first;
+      m.loss = (*known)[s].second.second;
+      metrics[p][s] = {m};
+    }
+  }
+  auto prepare = [&](size_t i) {
+    const size_t p = todo[i];
     return PreparePass(model, path, ts, passes[p].first, passes[p].second,
                        bn_data, eval);
   };
-  auto evaluate = [&](size_t p, size_t s, const PreparedPass& prepared) {
-    metrics[p][s] = EvaluateStacked(model, prepared.folded, sets[s].second,
-                                    eval.batch_size(), prepared.options);
+  auto evaluate = [&](size_t i, size_t s, const PreparedPass& prepared) {
+    metrics[todo[i]][s] =
+        EvaluateStacked(model, prepared.folded, sets[s].second,
+                        eval.batch_size(), prepared.options);
   };
-  const int workers = PathWorkers(path.a, eval, passes.size());
   if (workers == 1) {
-    for (size_t p = 0; p < passes.size(); ++p) {
-      const PreparedPass prepared = prepare(p);
-      for (size_t s = 0; s < sets.size(); ++s) evaluate(p, s, prepared);
+    for (size_t i = 0; i < todo.size(); ++i) {
+      const PreparedPass prepared = prepare(i);
+      for (size_t s = 0; s < sets.size(); ++s) evaluate(i, s, prepared);
     }
-  } else {
-    PathItems items(passes.size(), sets.size());
+  } else if (!todo.empty()) {
+    PathItems items(todo.size(), sets.size());
     const int threads = at::get_num_threads();
     std::vector<std::thread> pool;
-    for (int w = 0; w < workers; ++w) {
+    const int pool_size =
+        static_cast<int>(std::min<size_t>(workers, todo.size()));
+    for (int w = 0; w < pool_size; ++w) {
       pool.emplace_back([&] {
         at::set_num_threads(1);
         items.Work(prepare, evaluate);
@@ -288,10 +323,17 @@ std::vector<PointMetrics> EvaluatePath(
       out.push_back(std::move(point));
     }
   }
+  for (size_t p : todo) {
+    if (const ParamMap* endpoint = endpoint_of(p)) {
+      memo->Insert(*endpoint, threads_per_point, out[passes[p].first].sets);
+    }
+  }
   int64_t images_per_point = bn_data.size(0);
   for (const auto& [name, batch] : sets) images_per_point += batch.x.size(0);
+  int64_t computed_points = 0;
+  for (size_t p : todo) computed_points += passes[p].second;
   AddPathWork(
-      images_per_point * static_cast<int64_t>(ts.size()),
+      images_per_point * computed_points,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());
   return out;

@@ -18,6 +18,7 @@
 
 #include "lib/data/cue_dataset.h"
 #include "lib/models/model.h"
+#include "lib/paths/endpoint_memo.h"
 #include "lib/spec/spec.pb.h"
 
 namespace mmc {
@@ -70,10 +71,16 @@ int PathWorkers(const ParamMap& params, const EvalSpec& eval,
 // set's evaluation of it, so the numbers do not depend on the number of
 // workers. The numbers equal a point-at-a-time evaluation up to float
 // rounding (exactly, with one point per pass).
+// With a `memo` (endpoint_memo.h; its owner keeps bn_data, sets and eval
+// the same for every call that shares it) and one point per pass, an
+// endpoint (t = 0 or 1) already evaluated with the same threads is taken
+// from the memo, and every endpoint evaluated here is stored in it: the
+// numbers are those a new evaluation would give, bit for bit.
 std::vector<PointMetrics> EvaluatePath(
     const Model& model, const Path& path, const std::vector<double>& ts,
     const std::vector<std::pair<std::string, Batch>>& sets,
-    const torch::Tensor& bn_data, const EvalSpec& eval);
+    const torch::Tensor& bn_data, const EvalSpec& eval,
+    EndpointMemo* memo = nullptr);
 
 struct BarrierMetrics {
   double loss_barrier = 0.0;

@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/paths/bn_reset.h"
+#include "lib/paths/endpoint_memo.h"
 #include "lib/paths/path.h"
 #include "lib/paths/quadratic.h"
 #include "lib/train/evaluate.h"
@@ -320,6 +321,72 @@ TEST(PathTest, ParallelPathReportsAnItemsError) {
   EXPECT_THROW(EvaluatePath(*model, path, PathGrid(4), sets,
                             torch::randn({60, 1, 28, 28}), eval),
                c10::Error);
+}
+
+TEST(PathTest, EndpointMemoReusesEndpointsBitForBit) {
+  auto model = Vgg();
+  const ParamMap a = model->Init(1), b = model->Init(2), c = model->Init(3);
+  torch::manual_seed(6);
+  const std::vector<std::pair<std::string, Batch>> sets = {
+      {"X",
+       Batch{torch::randn({120, 1, 28, 28}), torch::randint(0, 10, {120})}},
+      {"Y",
+       Batch{torch::randn({80, 1, 28, 28}) * 2, torch::randint(0, 10, {80})}}};
+  const torch::Tensor bn_data = torch::randn({100, 1, 28, 28});
+  EvalSpec eval;
+  eval.set_batch_size(50);
+  eval.set_path_workers(2);
+  const std::vector<double> ts = PathGrid(3);
+  auto same = [](const PointMetrics& x, const PointMetrics& y) {
+    return x.t == y.t && x.sets == y.sets;  // Names and numbers, exactly.
+  };
+
+  EndpointMemo memo;
+  const auto ab =
+      EvaluatePath(*model, LinearPath(a, b), ts, sets, bn_data, eval, &memo);
+  EXPECT_EQ(memo.size(), 2);  // a and b; not the midpoint.
+  EXPECT_EQ(memo.hits(), 0);
+  // b (t = 0 here) and a (t = 1) come from the memo: the same numbers as
+  // evaluating the path anew, bit for bit, and as b and a on the first path.
+  const Path quadratic = QuadraticPath(b, c, a);
+  const auto with_memo =
+      EvaluatePath(*model, quadratic, ts, sets, bn_data, eval, &memo);
+  EXPECT_EQ(memo.hits(), 2);
+  const auto fresh = EvaluatePath(*model, quadratic, ts, sets, bn_data, eval);
+  ASSERT_EQ(with_memo.size(), 3u);
+  ASSERT_EQ(fresh.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(same(with_memo[i], fresh[i])) << "t " << ts[i];
+  }
+  EXPECT_EQ(with_memo[0].sets, ab[2].sets);
+  EXPECT_EQ(with_memo[2].sets, ab[0].sets);
+  EXPECT_NE(with_memo[1].sets, ab[1].sets);  // The midpoints differ.
+  // b again at t = 0, c new at t = 1.
+  const auto bc =
+      EvaluatePath(*model, LinearPath(b, c), ts, sets, bn_data, eval, &memo);
+  EXPECT_EQ(memo.hits(), 3);
+  EXPECT_EQ(memo.size(), 3);
+  const auto bc_fresh =
+      EvaluatePath(*model, LinearPath(b, c), ts, sets, bn_data, eval);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(same(bc[i], bc_fresh[i])) << "t " << ts[i];
+  }
+
+  // A network differing in one value of one buffer is another network.
+  ParamMap nudged = a;
+  nudged["features.3.bn.running_var"] =
+      nudged["features.3.bn.running_var"].clone();
+  nudged["features.3.bn.running_var"][0] += 1e-3;
+  EvaluatePath(*model, LinearPath(nudged, c), ts, sets, bn_data, eval, &memo);
+  EXPECT_EQ(memo.hits(), 4);  // c.
+  EXPECT_EQ(memo.size(), 4);  // nudged.
+
+  // Stacked passes give numbers equal only up to rounding: no memo.
+  EvalSpec stacked = eval;
+  stacked.set_points_per_pass(3);
+  EvaluatePath(*model, LinearPath(a, b), ts, sets, bn_data, stacked, &memo);
+  EXPECT_EQ(memo.hits(), 4);
+  EXPECT_EQ(memo.size(), 4);
 }
 
 }  // namespace
