@@ -67,7 +67,8 @@ std::vector<std::string> ShardFlags(const ExperimentTask& task, size_t shard,
 }  // namespace
 
 absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
-    const ExperimentTask& task, const std::vector<WorkUnit>& units) {
+    const ExperimentTask& task, const std::vector<WorkUnit>& units,
+    const std::function<void(size_t)>& on_unit_done) {
   const auto start = std::chrono::steady_clock::now();
   const std::string self = SelfExecutable();
   if (self.empty()) {
@@ -90,9 +91,10 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
   }
   std::cerr << absl::StrFormat(
       "%s: training %d work units in %d processes (--jobs), %d intra-op "
-      "thread(s) each; the paths are evaluated afterwards, here\n",
+      "thread(s) each; the paths are evaluated here\n",
       task.name, units.size(), task.jobs(), task.spec.threads());
-  if (absl::Status s = RunChildren(children, task.jobs(), &std::cerr);
+  if (absl::Status s =
+          RunChildren(children, task.jobs(), &std::cerr, on_unit_done);
       !s.ok()) {
     return absl::Status(
         s.code(),

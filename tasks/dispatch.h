@@ -8,6 +8,7 @@
 #ifndef TASKS_DISPATCH_H_
 #define TASKS_DISPATCH_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,11 @@ ArtifactEnv EnvOf(const ExperimentTask& task);
 // <cache_dir>/logs/. The children only train (RunWorkUnit); the caller
 // renders from the cache. Returns the wall time and the children's work
 // (each shard leaves its tally beside its log).
+// `on_unit_done` (unless empty) hears each unit's index when its child has
+// finished, on the calling thread.
 absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
-    const ExperimentTask& task, const std::vector<WorkUnit>& units);
+    const ExperimentTask& task, const std::vector<WorkUnit>& units,
+    const std::function<void(size_t)>& on_unit_done = nullptr);
 
 // --list_jobs: prints one command line per unit (a Slurm array runs them
 // with --shard=$SLURM_ARRAY_TASK_ID/N). --shard=I/N: runs that shard's

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -93,8 +95,12 @@ absl::StatusOr<pid_t> Start(const ChildCommand& command) {
 
 }  // namespace
 
+// How often RunChildren looks for a child that ended.
+constexpr std::chrono::milliseconds kPollInterval(50);
+
 absl::Status RunChildren(const std::vector<ChildCommand>& commands,
-                         int parallel, std::ostream* progress) {
+                         int parallel, std::ostream* progress,
+                         const std::function<void(size_t)>& on_done) {
   if (parallel < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("RunChildren: parallel must be >= 1, got ", parallel));
@@ -126,16 +132,28 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
       for (const auto& [pid, unused] : running) kill(pid, SIGTERM);
     }
     if (running.empty()) break;
+    // Polls our own children only: waitpid(-1) would also reap a child that
+    // another thread of this process started (popen's, in //tasks:paper,
+    // whose artifacts run while the children train) and take its status.
     int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      for (const auto& [other, unused] : running) kill(other, SIGTERM);
-      return absl::InternalError(
-          absl::StrCat("RunChildren: waitpid: ", strerror(errno)));
+    pid_t pid = 0;
+    for (const auto& [child, unused] : running) {
+      const pid_t ended = waitpid(child, &status, WNOHANG);
+      if (ended == child) {
+        pid = child;
+        break;
+      }
+      if (ended < 0 && errno != EINTR) {
+        for (const auto& [other, unused2] : running) kill(other, SIGTERM);
+        return absl::InternalError(
+            absl::StrCat("RunChildren: waitpid: ", strerror(errno)));
+      }
+    }
+    if (pid == 0) {
+      std::this_thread::sleep_for(kPollInterval);
+      continue;
     }
     auto it = running.find(pid);
-    if (it == running.end()) continue;  // Not one of ours.
     const auto [index, started] = it->second;
     running.erase(it);
     const ChildCommand& command = commands[index];
@@ -151,6 +169,7 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
             "[%d/%d] done %s in %.0f s (%d of %d finished, %.0f s so far)\n",
             index + 1, total, command.label, seconds, done, total, elapsed);
       }
+      if (on_done) on_done(index);
     } else if (failure.ok()) {
       failure = absl::InternalError(absl::StrFormat(
           "%s failed: %s after %.0f s; the last lines of %s:\n%s",

@@ -6,6 +6,7 @@
 #ifndef LIB_UTIL_SUBPROCESSES_H_
 #define LIB_UTIL_SUBPROCESSES_H_
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -25,9 +26,13 @@ struct ChildCommand {
 // null) when one starts and when one ends. On the first failure (a non-zero
 // exit, a signal, or an executable that cannot run) nothing more starts,
 // the running ones get SIGTERM and are waited for, and the error names the
-// command, how it ended and the last lines of its log.
+// command, how it ended and the last lines of its log. `on_done` (unless
+// empty) is called with a command's index when it has ended successfully,
+// on the calling thread. Only these children are waited for: other
+// children of the process (popen's) are left to their owners.
 absl::Status RunChildren(const std::vector<ChildCommand>& commands,
-                         int parallel, std::ostream* progress);
+                         int parallel, std::ostream* progress,
+                         const std::function<void(size_t)>& on_done = nullptr);
 
 // The absolute path of this process's executable (/proc/self/exe).
 std::string SelfExecutable();

@@ -2,9 +2,13 @@
 // failure stops early with the command's name, exit status and log tail.
 #include "lib/util/subprocesses.h"
 
+#include <sys/wait.h>
+
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -57,6 +61,32 @@ TEST(SubprocessesTest, RunsEveryCommandAtMostParallelAtOnce) {
       EXPECT_THAT(progress.str(), HasSubstr("done " + c.label));
     }
   }
+}
+
+// //tasks:paper runs artifacts (which popen gnuplot) while its children
+// train: RunChildren must reap only its own children, and report each
+// finished one.
+TEST(SubprocessesTest, LeavesOtherChildrenAloneAndReportsEachDone) {
+  const std::string dir = TestTmpPath("others");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const std::vector<ChildCommand> commands = {
+      Shell("first", "sleep 0.6", dir), Shell("second", "sleep 0.8", dir)};
+  std::vector<size_t> done;
+  std::thread runner([&] {
+    EXPECT_TRUE(RunChildren(commands, 2, nullptr, [&](size_t i) {
+                  done.push_back(i);
+                }).ok());
+  });
+  // Ends (and waits, a zombie, for 0.3 s) while RunChildren polls for its
+  // own; its status stays with pclose.
+  FILE* pipe = popen("exit 3", "r");
+  ASSERT_NE(pipe, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int status = pclose(pipe);
+  runner.join();
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  EXPECT_EQ(done, (std::vector<size_t>{0, 1}));
 }
 
 TEST(SubprocessesTest, FailureStopsTheRestAndNamesTheCommand) {

@@ -15,7 +15,8 @@
 namespace mmc {
 
 // `summaries` in the order the artifacts ran; `units` is the training of
-// the work units in parallel child processes (--jobs), or nullptr.
+// the work units in parallel child processes (--jobs), which ran alongside
+// the artifacts (the total wall time is the longer of the two), or nullptr.
 std::string IndexReport(const Spec& spec, const RunInfo& info,
                         const ArtifactSummary* units,
                         const std::vector<ArtifactSummary>& summaries);
