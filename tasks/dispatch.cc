@@ -119,8 +119,7 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
 }
 
 absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
-                                      const std::vector<WorkUnit>& units,
-                                      ArtifactSummary* units_summary) {
+                                      const std::vector<WorkUnit>& units) {
   if (task.list_jobs()) {
     for (size_t i = 0; i < units.size(); ++i) {
       std::cout << absl::StrFormat(
@@ -132,9 +131,7 @@ absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
   }
   if (task.shard().first < 0) {
     if (task.jobs() > 1 && units.size() > 1) {
-      ASSIGN_OR_RETURN(ArtifactSummary summary,
-                       RunUnitsInChildren(task, units));
-      if (units_summary != nullptr) *units_summary = summary;
+      RETURN_IF_ERROR(RunUnitsInChildren(task, units).status());
     }
     return false;
   }

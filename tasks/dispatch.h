@@ -36,11 +36,11 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
 // --list_jobs: prints one command line per unit (a Slurm array runs them
 // with --shard=$SLURM_ARRAY_TASK_ID/N). --shard=I/N: runs that shard's
 // units and returns true. Otherwise, with task.jobs() > 1, trains the units
-// in parallel children (RunUnitsInChildren; their summary into
-// `units_summary` unless null) and returns false: the caller renders.
+// in parallel children (RunUnitsInChildren) and returns false: the caller
+// renders. (//tasks:paper runs its children itself, alongside its
+// artifacts.)
 absl::StatusOr<bool> MaybeListOrShard(const ExperimentTask& task,
-                                      const std::vector<WorkUnit>& units,
-                                      ArtifactSummary* units_summary = nullptr);
+                                      const std::vector<WorkUnit>& units);
 
 // The main body of //tasks:<name>: parses the flags, then --dry_run prints
 // the artifact's plan, --list_jobs / --shard / --jobs as above, and

@@ -6,6 +6,8 @@
 namespace mmc {
 namespace {
 
+// Names, dtypes, shapes and devices first (cheap, and torch::equal throws
+// on a dtype or device mismatch), then the values (ParamsEqual).
 bool SameNetwork(const ParamMap& a, const ParamMap& b) {
   if (a.size() != b.size()) return false;
   for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
@@ -16,10 +18,7 @@ bool SameNetwork(const ParamMap& a, const ParamMap& b) {
       return false;
     }
   }
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
-    if (!torch::equal(ia->second, ib->second)) return false;
-  }
-  return true;
+  return ParamsEqual(a, b);
 }
 
 }  // namespace
@@ -42,8 +41,8 @@ void EndpointMemo::Insert(const ParamMap& params, int threads_per_point,
                           SetResults results) {
   torch::NoGradGuard no_grad;
   Entry e;
-  for (const auto& [name, t] : params) {
-    e.params[name] = t.detach().clone();
+  e.params = CloneParams(params);
+  for (const auto& [name, t] : e.params) {
     e.bytes += t.numel() * static_cast<int64_t>(t.element_size());
   }
   e.threads_per_point = threads_per_point;
