@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/experiment/artifacts/registry.h"
+#include "lib/util/cpu_slots.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "lib/util/subprocesses.h"
@@ -93,8 +94,8 @@ absl::StatusOr<ArtifactSummary> RunUnitsInChildren(
       "%s: training %d work units in %d processes (--jobs), %d intra-op "
       "thread(s) each; the paths are evaluated here\n",
       task.name, units.size(), task.jobs(), task.spec.threads());
-  if (absl::Status s =
-          RunChildren(children, task.jobs(), &std::cerr, on_unit_done);
+  if (absl::Status s = RunChildren(children, task.jobs(), &std::cerr,
+                                   on_unit_done, &CpuSlots::Global());
       !s.ok()) {
     return absl::Status(
         s.code(),

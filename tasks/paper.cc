@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/experiment/artifacts/index_report.h"
 #include "lib/experiment/artifacts/registry.h"
+#include "lib/util/cpu_slots.h"
 #include "lib/util/files.h"
 #include "lib/util/status_macros.h"
 #include "lib/util/work_meter.h"
@@ -85,12 +86,15 @@ absl::Status Run() {
   // With --jobs > 1 the children train the work units while the artifacts
   // run here: each artifact starts once its own units have finished (Fig. 3
   // as soon as Fig. 3's units are done, while Fig. 4's and Table 3's still
-  // train), so the cores never idle while the last units train. The
+  // train). The children and the path workers share one slot per job
+  // (lib/util/cpu_slots.h), children first: the paths use the cores the
+  // training leaves idle (its last units) and never slow it down. The
   // numbers are the same: the artifacts read every model from the cache.
   const bool parallel = task->jobs() > 1 && units.size() > 1;
   UnitsDone units_done(units.size());
   std::future<absl::StatusOr<ArtifactSummary>> training;
   if (parallel) {
+    CpuSlots::Global().SetCapacity(task->jobs());
     training = std::async(std::launch::async, [&] {
       absl::StatusOr<ArtifactSummary> summary = RunUnitsInChildren(
           *task, units, [&](size_t unit) { units_done.Done(unit); });
@@ -120,6 +124,7 @@ absl::Status Run() {
   if (parallel) {
     // The children's error first: an artifact's may only follow from it.
     absl::StatusOr<ArtifactSummary> trained = training.get();
+    CpuSlots::Global().SetCapacity(0);
     if (!trained.ok()) return trained.status();
     units_summary = *std::move(trained);
   }

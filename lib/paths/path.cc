@@ -16,6 +16,7 @@
 
 #include "lib/paths/bn_reset.h"
 #include "lib/train/evaluate.h"
+#include "lib/util/cpu_slots.h"
 #include "lib/util/cpus.h"
 #include "lib/util/work_meter.h"
 
@@ -279,12 +280,17 @@ std::vector<PointMetrics> EvaluatePath(
       metrics[p][s] = {m};
     }
   }
+  // Each item holds one of the process's CPU slots while it computes
+  // (lib/util/cpu_slots.h: //tasks:paper's children train meanwhile;
+  // unlimited elsewhere).
   auto prepare = [&](size_t i) {
+    CpuSlots::Scoped slot(CpuSlots::Global());
     const size_t p = todo[i];
     return PreparePass(model, path, ts, passes[p].first, passes[p].second,
                        bn_data, eval);
   };
   auto evaluate = [&](size_t i, size_t s, const PreparedPass& prepared) {
+    CpuSlots::Scoped slot(CpuSlots::Global());
     metrics[todo[i]][s] =
         EvaluateStacked(model, prepared.folded, sets[s].second,
                         eval.batch_size(), prepared.options);

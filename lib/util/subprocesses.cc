@@ -100,7 +100,8 @@ constexpr std::chrono::milliseconds kPollInterval(50);
 
 absl::Status RunChildren(const std::vector<ChildCommand>& commands,
                          int parallel, std::ostream* progress,
-                         const std::function<void(size_t)>& on_done) {
+                         const std::function<void(size_t)>& on_done,
+                         CpuSlots* slots) {
   if (parallel < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("RunChildren: parallel must be >= 1, got ", parallel));
@@ -114,9 +115,13 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
   while (next < total || !running.empty()) {
     while (failure.ok() && next < total &&
            running.size() < static_cast<size_t>(parallel)) {
+      // No free slot: a worker holds it for a fraction of a second; the
+      // claim keeps the others off it and the next poll takes it.
+      if (slots != nullptr && !slots->TryAcquireForChild()) break;
       const ChildCommand& command = commands[next];
       absl::StatusOr<pid_t> pid = Start(command);
       if (!pid.ok()) {
+        if (slots != nullptr) slots->Release();
         failure = pid.status();
         break;
       }
@@ -128,10 +133,11 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
       ++next;
     }
     if (!failure.ok()) {
+      if (slots != nullptr) slots->CancelChildClaim();
       if (running.empty()) break;
       for (const auto& [pid, unused] : running) kill(pid, SIGTERM);
     }
-    if (running.empty()) break;
+    if (running.empty() && next == total) break;
     // Polls our own children only: waitpid(-1) would also reap a child that
     // another thread of this process started (popen's, in //tasks:paper,
     // whose artifacts run while the children train) and take its status.
@@ -145,6 +151,11 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
       }
       if (ended < 0 && errno != EINTR) {
         for (const auto& [other, unused2] : running) kill(other, SIGTERM);
+        if (slots != nullptr) {
+          // Their slots go back: this process stops waiting for them.
+          for (size_t i = 0; i < running.size(); ++i) slots->Release();
+          slots->CancelChildClaim();
+        }
         return absl::InternalError(
             absl::StrCat("RunChildren: waitpid: ", strerror(errno)));
       }
@@ -156,6 +167,7 @@ absl::Status RunChildren(const std::vector<ChildCommand>& commands,
     auto it = running.find(pid);
     const auto [index, started] = it->second;
     running.erase(it);
+    if (slots != nullptr) slots->Release();
     const ChildCommand& command = commands[index];
     const double seconds =
         std::chrono::duration<double>(Clock::now() - started).count();

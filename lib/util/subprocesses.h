@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/util/cpu_slots.h"
 
 namespace mmc {
 
@@ -29,10 +30,14 @@ struct ChildCommand {
 // command, how it ended and the last lines of its log. `on_done` (unless
 // empty) is called with a command's index when it has ended successfully,
 // on the calling thread. Only these children are waited for: other
-// children of the process (popen's) are left to their owners.
+// children of the process (popen's) are left to their owners. With `slots`
+// (unless null) each child also holds one of them from its start to its
+// end, taken before any worker's (CpuSlots::TryAcquireForChild): a child
+// starts when both `parallel` and the slots allow.
 absl::Status RunChildren(const std::vector<ChildCommand>& commands,
                          int parallel, std::ostream* progress,
-                         const std::function<void(size_t)>& on_done = nullptr);
+                         const std::function<void(size_t)>& on_done = nullptr,
+                         CpuSlots* slots = nullptr);
 
 // The absolute path of this process's executable (/proc/self/exe).
 std::string SelfExecutable();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/util/cpu_slots.h"
 #include "lib/util/files.h"
 #include "lib/util/test_tmpdir.h"
 
@@ -87,6 +88,31 @@ TEST(SubprocessesTest, LeavesOtherChildrenAloneAndReportsEachDone) {
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 3);
   EXPECT_EQ(done, (std::vector<size_t>{0, 1}));
+}
+
+// //tasks:paper's budget (lib/util/cpu_slots.h): a child starts only with
+// a free slot, holds it to its end, and a worker waits for it.
+TEST(SubprocessesTest, EachChildHoldsASlotAndGoesBeforeWorkers) {
+  const std::string dir = TestTmpPath("slots");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const std::string marker = JoinPath(dir, "ended");
+  CpuSlots slots(1);
+  slots.Acquire();  // A path worker's item in progress.
+  const std::vector<ChildCommand> commands = {
+      Shell("child", absl::StrCat("sleep 0.4; echo > ", marker), dir)};
+  std::thread runner([&] {
+    EXPECT_TRUE(RunChildren(commands, 2, nullptr, nullptr, &slots).ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(FileExists(commands[0].log_path)) << "started without a slot";
+  slots.Release();  // The item ends; the child takes the slot at its poll.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(FileExists(commands[0].log_path)) << "never started";
+  slots.Acquire();  // The next item waits for the child's end.
+  EXPECT_TRUE(FileExists(marker)) << "a worker ran beside the child";
+  slots.Release();
+  runner.join();
+  EXPECT_EQ(slots.in_use(), 0);
 }
 
 TEST(SubprocessesTest, FailureStopsTheRestAndNamesTheCommand) {
