@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "lib/models/batch_norm_kernel.h"
+#include "lib/models/nhwc_copy.h"
 
 namespace mmc {
 namespace {
@@ -161,14 +162,19 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
   const torch::Tensor y = torch::conv2d(
       x, nhwc ? weight.contiguous(kNhwc) : weight, torch::Tensor(),
       {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-  return ApplyBatchNorm(p, n, nhwc ? y.contiguous(kNhwc) : y, options);
+  if (!nhwc) return ApplyBatchNorm(p, n, y, options);
+  // Layer 0's output is NCHW (its 1-channel input decides the layout).
+  return ApplyBatchNorm(
+      p, n, NhwcCopyApplies(y) ? NhwcCopy(y) : y.contiguous(kNhwc), options);
 }
 
-// Without autograd, ReLU and the residual add work in place on fresh
-// tensors (conv and BN outputs): one pass less over the activations.
-torch::Tensor Relu(torch::Tensor x) {
-  return torch::GradMode::is_enabled() ? torch::relu(x) : x.relu_();
-}
+// ReLU works in place on its fresh input (a BN, conv or residual-add
+// output that nothing else holds): one tensor less per layer. Under
+// autograd too: neither BatchNorm's nor the add's backward reads its
+// output, and ReLU's reads its own result, as out of place
+// (threshold_backward(grad, result, 0)): the same numbers.
+torch::Tensor Relu(torch::Tensor x) { return x.relu_(); }
+// Without autograd the residual add works in place too.
 torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other) {
   return torch::GradMode::is_enabled() ? fresh + other : fresh.add_(other);
 }

@@ -40,10 +40,11 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                             const torch::Tensor& x,
                             const ForwardOptions& options, bool first = false);
 
-// Without autograd, ReLU and the residual add work in place on fresh
-// tensors (conv and BN outputs): one pass less over the activations.
+// ReLU in place on a fresh tensor (a conv, BN or residual-add output that
+// nothing else holds), with or without autograd: one pass less over the
+// activations.
 torch::Tensor Relu(torch::Tensor x);
-// fresh + other; in place on `fresh` without autograd (see Relu).
+// fresh + other; in place on `fresh` without autograd.
 torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other);
 
 // x, converted to the blocked layout if options.mkldnn asks for it and the
