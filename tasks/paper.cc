@@ -48,6 +48,11 @@ class UnitsDone {
     finished_ = true;
     changed_.notify_all();
   }
+  // Whether the children have all ended.
+  bool Finished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+  }
   // Until every unit of `artifact` is done, or the children have ended.
   void WaitFor(const std::string& artifact,
                const std::vector<WorkUnit>& units) {
@@ -108,7 +113,15 @@ absl::Status Run() {
   for (size_t i = 0; i < artifacts.size() && failed.ok(); ++i) {
     std::cerr << absl::StrFormat("paper: [%d/%d] %s\n", i + 1, artifacts.size(),
                                  artifacts[i]->title());
-    if (parallel) units_done.WaitFor(artifacts[i]->name(), units);
+    if (parallel) {
+      units_done.WaitFor(artifacts[i]->name(), units);
+      if (!units_done.Finished()) {
+        std::cerr << absl::StrFormat(
+            "paper: %s's units are done; its paths take the cores the "
+            "children leave free (none while %d units train)\n",
+            artifacts[i]->name(), task->jobs());
+      }
+    }
     const WorkTally before = CurrentWork();
     absl::StatusOr<ArtifactSummary> s = artifacts[i]->Run(env);
     if (!s.ok()) {
