@@ -110,6 +110,13 @@ constexpr int64_t kMkldnnMinChannels = 16;
 // PyTorch reference's (benchmarks/compare.sh), against ~1e-6 and 0 NCHW.
 constexpr auto kNhwc = at::MemoryFormat::ChannelsLast;
 
+// x.contiguous(kNhwc), by lib/models/nhwc_copy.h's faster copy where it
+// applies (the same values and gradient): layer 0's NCHW output and every
+// conv weight, each training step.
+torch::Tensor ToNhwc(const torch::Tensor& x) {
+  return NhwcCopyApplies(x) ? NhwcCopy(x) : x.contiguous(kNhwc);
+}
+
 bool ChannelsLastPass(const torch::Tensor& x, const ForwardOptions& options) {
   return options.channels_last && x.is_cpu() && !x.is_mkldnn() &&
          (options.bn == BnMode::kTrain || options.bn == BnMode::kBatchStats);
@@ -160,12 +167,11 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
   const bool nhwc = ChannelsLastPass(x, options);
   const torch::Tensor& weight = At(p, n.weight);
   const torch::Tensor y = torch::conv2d(
-      x, nhwc ? weight.contiguous(kNhwc) : weight, torch::Tensor(),
-      {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+      x, nhwc ? ToNhwc(weight) : weight, torch::Tensor(), {n.stride, n.stride},
+      {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
   if (!nhwc) return ApplyBatchNorm(p, n, y, options);
   // Layer 0's output is NCHW (its 1-channel input decides the layout).
-  return ApplyBatchNorm(
-      p, n, NhwcCopyApplies(y) ? NhwcCopy(y) : y.contiguous(kNhwc), options);
+  return ApplyBatchNorm(p, n, ToNhwc(y), options);
 }
 
 // ReLU works in place on its fresh input (a BN, conv or residual-add

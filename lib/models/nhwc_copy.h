@@ -5,7 +5,8 @@
 // leaves its conv output NCHW, so every training step converts it: ATen
 // 1.13's copy runs its inner loop over the C = 8 channels of one pixel,
 // reading 8 strided values per pass (1.2 ms of a 17 ms VGG-13 x1/8 step,
-// issue 15's profile). This copy moves blocks of pixels and channels
+// issue 15's profile, with the conv weights' copies, which take this copy
+// too). This copy moves blocks of pixels and channels
 // instead. A copy moves values, it computes none: the output equals
 // x.contiguous(ChannelsLast) exactly, strides included, and the gradient
 // passes through unchanged (CloneBackward's is the identity too), so

@@ -22,6 +22,7 @@ TEST(NhwcCopyTest, EqualsAtenChannelsLastCopy) {
       {3, 5, 7, 3},      // Pixels not a multiple of the block.
       {1, 3, 4, 4},      // One image, exactly one block.
       {4, 2, 1, 15},     // Fewer pixels than a block.
+      {16, 8, 3, 3},     // A conv weight (out, in, 3, 3), every step.
   };
   for (const std::vector<int64_t>& shape : shapes) {
     const torch::Tensor x = torch::randn(shape);
