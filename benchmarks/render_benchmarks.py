@@ -129,7 +129,7 @@ def main():
             f"| {name} | {'quadratic' if quadratic else 'linear'} | {k} | {ref['images']} | "
             f"{ours_s:.2f} | {fmt_s(single)} | {fmt_s(stacked)} | "
             f"{ref['seconds']:.2f} | {ratio:.2f}x | {ours_gflops:.1f} | "
-            f"{100 * ours_gflops / peak_conv:.0f}% | "
+            f"{100 * ours_gflops / peak_conv:.2f}% | "
             f"{flops_per_image * ref['images'] / ref['seconds']:.1f} | "
             f"{diff:.3f} | {loss_diff:.2e} |")
         summary.append((name, k, quadratic, ratio, ours_gflops, diff, loss_diff))
@@ -145,7 +145,7 @@ def main():
             f"{diff:.3f} points; "
             f"{'✓' if loss_diff <= 1e-3 else '✗'} max loss difference "
             f"{loss_diff:.2e} nats; "
-            f"{'✓' if gflops >= 0.5 * peak_conv else '✗'} {100 * gflops / peak_conv:.0f}% of the conv peak")
+            f"{'✓' if gflops >= 0.5 * peak_conv else '✗'} {100 * gflops / peak_conv:.2f}% of the conv peak")
     lines += [
         "",
         "## Parts of one point",
