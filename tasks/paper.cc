@@ -110,7 +110,7 @@ absl::Status Run() {
   const ArtifactEnv env = EnvOf(*task);
   std::vector<ArtifactSummary> summaries;
   absl::Status failed;
-  for (size_t i = 0; i < artifacts.size() && failed.ok(); ++i) {
+  for (size_t i = 0; i < artifacts.size(); ++i) {
     std::cerr << absl::StrFormat("paper: [%d/%d] %s\n", i + 1, artifacts.size(),
                                  artifacts[i]->title());
     if (parallel) {

@@ -169,9 +169,8 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
   const torch::Tensor y = torch::conv2d(
       x, nhwc ? ToNhwc(weight) : weight, torch::Tensor(), {n.stride, n.stride},
       {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-  if (!nhwc) return ApplyBatchNorm(p, n, y, options);
   // Layer 0's output is NCHW (its 1-channel input decides the layout).
-  return ApplyBatchNorm(p, n, ToNhwc(y), options);
+  return ApplyBatchNorm(p, n, nhwc ? ToNhwc(y) : y, options);
 }
 
 // ReLU works in place on its fresh input (a BN, conv or residual-add

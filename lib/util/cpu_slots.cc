@@ -7,13 +7,19 @@
 #include <string>
 
 namespace mmc {
+namespace {
 
-CpuSlots::CpuSlots(int capacity) : capacity_(capacity) {
+int CheckedCapacity(int capacity) {
   if (capacity < 0) {
     throw std::invalid_argument("CpuSlots: capacity must be >= 0, got " +
                                 std::to_string(capacity));
   }
+  return capacity;
 }
+
+}  // namespace
+
+CpuSlots::CpuSlots(int capacity) : capacity_(CheckedCapacity(capacity)) {}
 
 CpuSlots& CpuSlots::Global() {
   static CpuSlots* slots = new CpuSlots();
@@ -21,10 +27,7 @@ CpuSlots& CpuSlots::Global() {
 }
 
 void CpuSlots::SetCapacity(int capacity) {
-  if (capacity < 0) {
-    throw std::invalid_argument("CpuSlots: capacity must be >= 0, got " +
-                                std::to_string(capacity));
-  }
+  CheckedCapacity(capacity);
   std::lock_guard<std::mutex> lock(mu_);
   capacity_ = capacity;
   changed_.notify_all();
