@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "lib/models/batch_norm_kernel.h"
+#include "lib/models/batch_norm_nhwc.h"
 #include "lib/models/nhwc_copy.h"
 
 namespace mmc {
@@ -88,6 +89,24 @@ torch::Tensor ApplyBatchNorm(const ParamMap& p, const ConvBnNames& n,
   return x;
 }
 
+// Training-mode BatchNorm of a channels-last batch by batch_norm_nhwc.h's
+// kernel (ATen's numbers, with the ReLU fused if `relu`), or an undefined
+// tensor where it does not apply.
+torch::Tensor FusedBatchNorm(const ParamMap& p, const ConvBnNames& n,
+                             const torch::Tensor& x,
+                             const ForwardOptions& options, bool relu) {
+  if (options.bn != BnMode::kTrain && options.bn != BnMode::kBatchStats) {
+    return torch::Tensor();
+  }
+  const torch::Tensor& weight = At(p, n.bn_weight);
+  const torch::Tensor& bias = At(p, n.bn_bias);
+  const bool running = options.bn == BnMode::kTrain;
+  const torch::Tensor mean = running ? At(p, n.bn_mean) : torch::Tensor();
+  const torch::Tensor var = running ? At(p, n.bn_var) : torch::Tensor();
+  if (!BatchNormNhwcApplies(x, weight, bias, mean, var)) return torch::Tensor();
+  return BatchNormNhwc(x, weight, bias, mean, var, kBnMomentum, kBnEps, relu);
+}
+
 // oneDNN's blocked layout pays from this many input channels (per stacked
 // network) on; thinner convs (the first layers of a thin VGG) run faster on
 // plain NCHW tensors (measured: VGG-13 x1/8's 1->8 conv on 28x28 is ~10x
@@ -122,6 +141,39 @@ bool ChannelsLastPass(const torch::Tensor& x, const ForwardOptions& options) {
          (options.bn == BnMode::kTrain || options.bn == BnMode::kBatchStats);
 }
 
+// Conv (grouped over the stacked networks unless `first`, whose input is
+// the shared image) then BatchNorm, then ReLU if `relu`: fused into the
+// BatchNorm where batch_norm_nhwc.h's kernel applies (training, channels-
+// last), in place after it otherwise.
+torch::Tensor ConvBn(const ParamMap& p, const ConvBnNames& n,
+                     const torch::Tensor& x, const ForwardOptions& options,
+                     bool first, bool relu) {
+  const int64_t groups = first ? 1 : options.stacked;
+  if (x.is_mkldnn()) {
+    torch::Tensor y = torch::mkldnn_convolution(
+        x, At(p, n.weight), At(p, n.bias), {n.kernel / 2, n.kernel / 2},
+        {n.stride, n.stride}, {1, 1}, groups);
+    return relu ? Relu(y) : y;
+  }
+  if (options.bn == BnMode::kFolded) {
+    torch::Tensor y =
+        torch::conv2d(x, At(p, n.weight), At(p, n.bias), {n.stride, n.stride},
+                      {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+    return relu ? Relu(y) : y;
+  }
+  const bool nhwc = ChannelsLastPass(x, options);
+  const torch::Tensor& weight = At(p, n.weight);
+  torch::Tensor y = torch::conv2d(x, nhwc ? ToNhwc(weight) : weight,
+                                  torch::Tensor(), {n.stride, n.stride},
+                                  {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+  // Layer 0's output is NCHW (its 1-channel input decides the layout).
+  if (nhwc) y = ToNhwc(y);
+  torch::Tensor fused = FusedBatchNorm(p, n, y, options, relu);
+  if (fused.defined()) return fused;
+  torch::Tensor out = ApplyBatchNorm(p, n, y, options);
+  return relu ? Relu(out) : out;
+}
+
 }  // namespace
 
 ConvBnNames MakeConvBn(const std::string& prefix, int64_t in, int64_t out,
@@ -148,37 +200,24 @@ const torch::Tensor& At(const ParamMap& params, const std::string& name) {
   return it->second;
 }
 
-// Conv (grouped over the stacked networks unless `first`, whose input is
-// the shared image) then BatchNorm.
-torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
-                            const torch::Tensor& x,
-                            const ForwardOptions& options, bool first) {
-  const int64_t groups = first ? 1 : options.stacked;
-  if (x.is_mkldnn()) {
-    return torch::mkldnn_convolution(x, At(p, n.weight), At(p, n.bias),
-                                     {n.kernel / 2, n.kernel / 2},
-                                     {n.stride, n.stride}, {1, 1}, groups);
-  }
-  if (options.bn == BnMode::kFolded) {
-    return torch::conv2d(x, At(p, n.weight), At(p, n.bias),
-                         {n.stride, n.stride}, {n.kernel / 2, n.kernel / 2},
-                         {1, 1}, groups);
-  }
-  const bool nhwc = ChannelsLastPass(x, options);
-  const torch::Tensor& weight = At(p, n.weight);
-  const torch::Tensor y = torch::conv2d(
-      x, nhwc ? ToNhwc(weight) : weight, torch::Tensor(), {n.stride, n.stride},
-      {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-  // Layer 0's output is NCHW (its 1-channel input decides the layout).
-  return ApplyBatchNorm(p, n, nhwc ? ToNhwc(y) : y, options);
-}
-
 // ReLU works in place on its fresh input (a BN, conv or residual-add
 // output that nothing else holds): one tensor less per layer. Under
 // autograd too: neither BatchNorm's nor the add's backward reads its
 // output, and ReLU's reads its own result, as out of place
 // (threshold_backward(grad, result, 0)): the same numbers.
 torch::Tensor Relu(torch::Tensor x) { return x.relu_(); }
+
+torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
+                            const torch::Tensor& x,
+                            const ForwardOptions& options, bool first) {
+  return ConvBn(p, n, x, options, first, /*relu=*/false);
+}
+
+torch::Tensor ConvBnReluForward(const ParamMap& p, const ConvBnNames& n,
+                                const torch::Tensor& x,
+                                const ForwardOptions& options, bool first) {
+  return ConvBn(p, n, x, options, first, /*relu=*/true);
+}
 // Without autograd the residual add works in place too.
 torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other) {
   return torch::GradMode::is_enabled() ? fresh + other : fresh.add_(other);

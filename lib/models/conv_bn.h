@@ -40,6 +40,13 @@ torch::Tensor ConvBnForward(const ParamMap& p, const ConvBnNames& n,
                             const torch::Tensor& x,
                             const ForwardOptions& options, bool first = false);
 
+// relu(ConvBnForward(...)): in training on channels-last batches the ReLU
+// is fused into the BatchNorm (batch_norm_nhwc.h, the same numbers).
+torch::Tensor ConvBnReluForward(const ParamMap& p, const ConvBnNames& n,
+                                const torch::Tensor& x,
+                                const ForwardOptions& options,
+                                bool first = false);
+
 // ReLU in place on a fresh tensor (a conv, BN or residual-add output that
 // nothing else holds), with or without autograd: one pass less over the
 // activations.

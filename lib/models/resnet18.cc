@@ -54,12 +54,12 @@ class ResNet18Model : public Model {
 
   ForwardOutput Forward(const ParamMap& p, const torch::Tensor& input,
                         const ForwardOptions& options) const override {
-    torch::Tensor x = Relu(ConvBnForward(
-        p, stem_, LayoutFor(input, stem_, options), options, /*first=*/true));
+    torch::Tensor x = ConvBnReluForward(
+        p, stem_, LayoutFor(input, stem_, options), options, /*first=*/true);
     Emit(options, "stem", x);
     for (const Block& block : blocks_) {
       x = LayoutFor(x, block.conv1, options);
-      torch::Tensor out = Relu(ConvBnForward(p, block.conv1, x, options));
+      torch::Tensor out = ConvBnReluForward(p, block.conv1, x, options);
       Emit(options, block.conv1.prefix, out);
       out = ConvBnForward(p, block.conv2, out, options);
       torch::Tensor skip =

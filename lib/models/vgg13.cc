@@ -43,7 +43,7 @@ class Vgg13Model : public Model {
     torch::Tensor x = input;
     for (size_t i = 0; i < layers_.size(); ++i) {
       x = LayoutFor(x, layers_[i], options);
-      x = Relu(ConvBnForward(p, layers_[i], x, options, i == 0));
+      x = ConvBnReluForward(p, layers_[i], x, options, i == 0);
       Emit(options, layers_[i].prefix, x);
     }
     return PoolAndHead(p, x, options);
