@@ -177,6 +177,19 @@ absl::StatusOr<Fig3Results> RunFig3(const ExperimentContext& context) {
   const int64_t seed = spec.seeds(0);
   const int64_t control_seed = spec.seeds_size() > 1 ? spec.seeds(1) : seed + 1;
   Fig3Results results;
+  // A work unit (--jobs) without the control pair trains its own theta_C
+  // first: the units all start together, theta_NC is every unit's, and the
+  // unit with the control pair (the first) trains it meanwhile; otherwise
+  // every other unit waits for theta_NC's lock with its core idle (~30 s
+  // of the quick paper's 2 x 500). The models, and so the numbers, do not
+  // depend on the order: each is trained from its own seed and cached.
+  if (!ctx.evaluate_paths && !spec.paths().control_pair()) {
+    for (double c : spec.cue_proportions()) {
+      RETURN_IF_ERROR(TrainEndpoint(spec, *ctx.model, *ctx.dataset, c, seed,
+                                    ctx.cache, ctx.device, ctx.progress)
+                          .status());
+    }
+  }
   ASSIGN_OR_RETURN(TrainedModel theta_nc,
                    TrainEndpoint(spec, *ctx.model, *ctx.dataset, 0.0, seed,
                                  ctx.cache, ctx.device, ctx.progress));
