@@ -467,6 +467,11 @@ class BatchNormNhwcFunction
     const torch::Tensor& y = saved[4];
     const bool relu = ctx->saved_data["relu"].toBool();
     const double eps = ctx->saved_data["eps"].toDouble();
+    // Grad mode is on here only under create_graph: this backward builds
+    // no graph, so a second derivative would be silently wrong.
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "BatchNormNhwc has no double backward (create_graph); train "
+                "with ForwardOptions::channels_last = false for that");
     const torch::Tensor& g = grads[0];
     torch::autograd::variable_list out(7);
     if (!g.defined()) return out;

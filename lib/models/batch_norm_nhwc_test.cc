@@ -152,6 +152,18 @@ TEST(BatchNormNhwcTest, ReluKeepsAtenSignedZeroAndMask) {
   ExpectEqual("dbias", ours.db, aten.db);
 }
 
+TEST(BatchNormNhwcTest, RefusesDoubleBackward) {
+  if (!Runs()) GTEST_SKIP() << "no AVX2 + FMA: the kernel is not used";
+  const torch::Tensor x =
+      torch::randn({4, 8, 3, 3}).contiguous(kNhwc).requires_grad_(true);
+  const torch::Tensor w = torch::ones({8}), b = torch::zeros({8});
+  const torch::Tensor y = BatchNormNhwc(x, w, b, {}, {}, kMomentum, kEps, true);
+  EXPECT_THROW(torch::autograd::grad({y.square().sum()}, {x}, {},
+                                     /*retain_graph=*/true,
+                                     /*create_graph=*/true),
+               c10::Error);
+}
+
 TEST(BatchNormNhwcTest, RefusesWhatItDoesNotTake) {
   const torch::Tensor w = torch::ones({8}), b = torch::zeros({8});
   const torch::Tensor nhwc = torch::randn({4, 8, 5, 5}).contiguous(kNhwc);
