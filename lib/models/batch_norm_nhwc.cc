@@ -273,23 +273,24 @@ at::MemoryFormat OutputFormat(const torch::Tensor& x) {
                            : at::MemoryFormat::ChannelsLast;
 }
 
-// Sums rows of x [rows, channels] per channel as ATen's channels-last
-// kernels do: float partial sums per at::parallel_for chunk (its thread's
-// buffer row), then the rows added in double. `chunk` fills one row.
+// Sums of x's rows [rows, channels] as ATen's channels-last kernels take
+// them: float partial sums per at::parallel_for chunk (its thread's buffer
+// row of `width` sums: one or more per channel), then the threads' rows
+// added in double, in thread order. `chunk` fills one buffer row.
 template <typename Chunk>
-std::vector<double> ThreadSums(int64_t rows, int64_t channels,
+std::vector<double> ThreadSums(int64_t rows, int64_t width,
                                std::vector<float>* buffer, Chunk&& chunk) {
   const int threads = at::get_num_threads();
-  buffer->assign(static_cast<size_t>(threads) * channels, 0.0f);
+  buffer->assign(static_cast<size_t>(threads) * width, 0.0f);
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
     const int tid = at::get_thread_num();
     TORCH_CHECK(tid < threads, "BatchNormNhwc: thread ", tid, " of ", threads);
-    chunk(begin, end, buffer->data() + static_cast<size_t>(tid) * channels);
+    chunk(begin, end, buffer->data() + static_cast<size_t>(tid) * width);
   });
-  std::vector<double> total(channels, 0.0);
+  std::vector<double> total(width, 0.0);
   for (int t = 0; t < threads; ++t) {
-    const float* row = buffer->data() + static_cast<size_t>(t) * channels;
-    for (int64_t c = 0; c < channels; ++c) total[c] += row[c];
+    const float* row = buffer->data() + static_cast<size_t>(t) * width;
+    for (int64_t c = 0; c < width; ++c) total[c] += row[c];
   }
   return total;
 }
@@ -382,25 +383,18 @@ Gradients Backward(const torch::Tensor& g, const torch::Tensor& x,
   const float* mean = mean_t.data_ptr<float>();
   const float* invstd = invstd_t.data_ptr<float>();
 
-  // One pass for both sums, as ATen: two thread buffers.
-  const int threads = at::get_num_threads();
-  std::vector<float> buffer(static_cast<size_t>(2) * threads * channels, 0.0f);
-  float* sum_rows = buffer.data();
-  float* dotp_rows = buffer.data() + static_cast<size_t>(threads) * channels;
-  at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
-    const int tid = at::get_thread_num();
-    TORCH_CHECK(tid < threads, "BatchNormNhwc: thread ", tid, " of ", threads);
-    const size_t at = static_cast<size_t>(tid) * channels;
-    GradSumChunk(gp, yp, xp, channels, begin, end, mean, sum_rows + at,
-                 dotp_rows + at, relu);
-  });
+  // One pass for both sums, as ATen: per thread, the channels' sums, then
+  // their dot products.
+  std::vector<float> buffer;
+  const std::vector<double> sums = ThreadSums(
+      rows, 2 * channels, &buffer, [&](int64_t begin, int64_t end, float* row) {
+        GradSumChunk(gp, yp, xp, channels, begin, end, mean, row,
+                     row + channels, relu);
+      });
   std::vector<float> sum(channels), dotp(channels);
   for (int64_t c = 0; c < channels; ++c) {
-    double s = 0, d = 0;
-    for (int t = 0; t < threads; ++t) s += sum_rows[t * channels + c];
-    for (int t = 0; t < threads; ++t) d += dotp_rows[t * channels + c];
-    sum[c] = static_cast<float>(s);
-    dotp[c] = static_cast<float>(d);
+    sum[c] = static_cast<float>(sums[c]);
+    dotp[c] = static_cast<float>(sums[channels + c]);
   }
 
   Gradients out;

@@ -218,6 +218,7 @@ torch::Tensor ConvBnReluForward(const ParamMap& p, const ConvBnNames& n,
                                 const ForwardOptions& options, bool first) {
   return ConvBn(p, n, x, options, first, /*relu=*/true);
 }
+
 // Without autograd the residual add works in place too.
 torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other) {
   return torch::GradMode::is_enabled() ? fresh + other : fresh.add_(other);
