@@ -13,6 +13,7 @@
 #include "lib/models/batch_norm_kernel.h"
 #include "lib/models/batch_norm_nhwc.h"
 #include "lib/models/nhwc_copy.h"
+#include "lib/models/one_channel_conv.h"
 
 namespace mmc {
 namespace {
@@ -136,6 +137,19 @@ torch::Tensor ToNhwc(const torch::Tensor& x) {
   return NhwcCopyApplies(x) ? NhwcCopy(x) : x.contiguous(kNhwc);
 }
 
+// A one-channel NCHW-contiguous batch restrided as channels-last: the same
+// memory (one channel has one order), but ATen's layout inference then
+// hands oneDNN an NHWC input, whose output comes back NHWC. Training's
+// layer 0 then skips oneDNN's padded 16-channel output, its reorder to
+// NCHW and our copy to NHWC, and in the backward the gradient's copy to
+// NCHW and reorder: VGG-13 x1/8's step 12.1-12.4 -> 11.9 ms at one thread
+// (train_step_benchmark, issue 15), the same numbers (the smoke paper's
+// 1,313, each equal).
+torch::Tensor OneChannelAsNhwc(const torch::Tensor& x) {
+  if (x.dim() != 4 || x.size(1) != 1 || !x.is_contiguous()) return x;
+  return x.as_strided(x.sizes(), {x.size(2) * x.size(3), 1, x.size(3), 1});
+}
+
 bool ChannelsLastPass(const torch::Tensor& x, const ForwardOptions& options) {
   return options.channels_last && x.is_cpu() && !x.is_mkldnn() &&
          (options.bn == BnMode::kTrain || options.bn == BnMode::kBatchStats);
@@ -155,18 +169,29 @@ torch::Tensor ConvBn(const ParamMap& p, const ConvBnNames& n,
         {n.stride, n.stride}, {1, 1}, groups);
     return relu ? Relu(y) : y;
   }
+  const torch::Tensor& weight = At(p, n.weight);
+  const int64_t padding = n.kernel / 2;
   if (options.bn == BnMode::kFolded) {
-    torch::Tensor y =
-        torch::conv2d(x, At(p, n.weight), At(p, n.bias), {n.stride, n.stride},
-                      {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
+    const torch::Tensor& bias = At(p, n.bias);
+    if (first && OneChannelConvApplies(x, weight, bias, n.stride, padding)) {
+      return OneChannelConv3x3(x, weight, bias, relu);
+    }
+    torch::Tensor y = torch::conv2d(x, weight, bias, {n.stride, n.stride},
+                                    {padding, padding}, {1, 1}, groups);
     return relu ? Relu(y) : y;
   }
   const bool nhwc = ChannelsLastPass(x, options);
-  const torch::Tensor& weight = At(p, n.weight);
-  torch::Tensor y = torch::conv2d(x, nhwc ? ToNhwc(weight) : weight,
-                                  torch::Tensor(), {n.stride, n.stride},
-                                  {n.kernel / 2, n.kernel / 2}, {1, 1}, groups);
-  // Layer 0's output is NCHW (its 1-channel input decides the layout).
+  torch::Tensor y;
+  if (first && !nhwc &&
+      OneChannelConvApplies(x, weight, torch::Tensor(), n.stride, padding)) {
+    y = OneChannelConv3x3(x, weight, torch::Tensor(), /*relu=*/false);
+  } else {
+    y = torch::conv2d(nhwc ? OneChannelAsNhwc(x) : x,
+                      nhwc ? ToNhwc(weight) : weight, torch::Tensor(),
+                      {n.stride, n.stride}, {padding, padding}, {1, 1}, groups);
+  }
+  // A no-op where the conv's output is channels-last already (layer 0's,
+  // whose one-channel input OneChannelAsNhwc restrides).
   if (nhwc) y = ToNhwc(y);
   torch::Tensor fused = FusedBatchNorm(p, n, y, options, relu);
   if (fused.defined()) return fused;
