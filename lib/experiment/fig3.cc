@@ -1,16 +1,20 @@
 // Implementation of lib/experiment/fig3.h.
 #include "lib/experiment/fig3.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/paths/kinds/registry.h"
 #include "lib/paths/path.h"
+#include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
 #include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
@@ -87,6 +91,40 @@ absl::Status RunPairPaths(const ExperimentContext& ctx, const TrainedModel& a,
   std::vector<const PathKind*> kinds;
   for (const PathKind& kind : PathKinds()) kinds.push_back(&kind);
   return RunPairPathKinds(ctx, a, b, pair, c, bn_c, seed, kinds, results);
+}
+
+absl::Status EvaluateLinearAndPermutedInto(
+    const ExperimentContext& ctx, const ParamMap& a, const ParamMap& b,
+    const std::vector<torch::Tensor>& batches, double bn_c, PathResult* linear,
+    PathResult* permuted) {
+  auto match = [&] { return MatchActivations(*ctx.model, a, b, batches); };
+  absl::StatusOr<Permutation> perm = absl::UnknownError("not matched");
+  if (ctx.device.is_cpu() && at::get_num_threads() == 1) {
+    std::exception_ptr match_error, path_error;
+    std::thread matcher([&] {
+      at::set_num_threads(1);  // A new thread starts at OpenMP's default.
+      try {
+        perm = match();
+      } catch (...) {
+        match_error = std::current_exception();
+      }
+    });
+    try {
+      EvaluatePathInto(ctx, LinearPath(a, b), bn_c, linear);
+    } catch (...) {
+      path_error = std::current_exception();
+    }
+    matcher.join();
+    if (path_error) std::rethrow_exception(path_error);
+    if (match_error) std::rethrow_exception(match_error);
+  } else {
+    EvaluatePathInto(ctx, LinearPath(a, b), bn_c, linear);
+    perm = match();
+  }
+  if (!perm.ok()) return perm.status();
+  EvaluatePathInto(ctx, LinearPath(a, ApplyPermutation(*ctx.model, b, *perm)),
+                   bn_c, permuted);
+  return absl::OkStatus();
 }
 
 ModelResult EvaluateModel(const ExperimentContext& ctx,

@@ -97,6 +97,18 @@ absl::Status RunLinearPairPaths(const ExperimentContext& context,
 void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
                       double bn_cue_proportion, PathResult* result);
 
+// The linear path a-b into `linear` and, with b's channels matched to a's
+// on `batches` (MatchActivations), the linear path from a to permuted b
+// into `permuted` (Fig. 4, Table 2). On a CPU at one intra-op thread (the
+// quick tier's setting) the matching runs on a thread of its own while the
+// plain path is evaluated: it computes on one core and would otherwise
+// leave the other idle (issue 15). Each computation is single-threaded
+// either way, so the numbers are the same.
+absl::Status EvaluateLinearAndPermutedInto(
+    const ExperimentContext& context, const ParamMap& a, const ParamMap& b,
+    const std::vector<torch::Tensor>& batches, double bn_cue_proportion,
+    PathResult* linear, PathResult* permuted);
+
 // A trained model evaluated on every set of the context, with provenance.
 ModelResult EvaluateModel(const ExperimentContext& context,
                           const TrainedModel& trained, const std::string& name,

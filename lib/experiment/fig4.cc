@@ -41,16 +41,9 @@ absl::Status RunFig4FineTune(const ExperimentContext& ctx,
     return path;
   };
   PathResult* plain = add_path(kLinear);
-  EvaluatePathInto(ctx, LinearPath(theta_c.params, theta_ft.params), c, plain);
-  ASSIGN_OR_RETURN(
-      Permutation perm,
-      MatchActivations(*ctx.model, theta_c.params, theta_ft.params, batches));
   PathResult* path = add_path(kLinearPermuted);
-  EvaluatePathInto(
-      ctx,
-      LinearPath(theta_c.params,
-                 ApplyPermutation(*ctx.model, theta_ft.params, perm)),
-      c, path);
+  RETURN_IF_ERROR(EvaluateLinearAndPermutedInto(
+      ctx, theta_c.params, theta_ft.params, batches, c, plain, path));
   path->set_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());

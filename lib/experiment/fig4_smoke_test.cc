@@ -1,9 +1,15 @@
 // Regression check (evaluation layer, smoke_golden.h): the Fig. 4 pipeline
 // on the smoke spec (two learning rates, five points per path) over the
 // checked-in smoke models, against testdata/fig4_smoke.json.
+#include <ATen/Parallel.h>
+
 #include "gtest/gtest.h"
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/smoke_golden.h"
+#include "lib/paths/kinds/path_kind.h"
+#include "lib/paths/path.h"
+#include "lib/paths/permutation.h"
+#include "lib/runs/endpoints.h"
 
 namespace mmc {
 namespace {
@@ -42,6 +48,42 @@ TEST(Fig4SmokeTest, MatchesGolden) {
        CheckGolden("fig4_smoke", *results, EvaluationTolerances())) {
     ADD_FAILURE() << difference;
   }
+}
+
+// EvaluateLinearAndPermutedInto matches the permutation on a thread of its
+// own while the plain path is evaluated (one intra-op thread, as the smoke
+// spec sets): every number equals the sequential computation's.
+TEST(Fig4SmokeTest, OverlappedMatchingChangesNoNumber) {
+  auto setup = MakeSmokeSetup(SmokeModels::kCheckedIn);
+  ASSERT_TRUE(setup.ok()) << setup.status();
+  ASSERT_EQ(at::get_num_threads(), 1);
+  const ExperimentContext& ctx = (*setup)->context;
+  const double c = ctx.spec->cue_proportions(0);
+  const int64_t seed = ctx.spec->seeds(0);
+  auto theta_c = TrainEndpoint(*ctx.spec, *ctx.model, *ctx.dataset, c, seed,
+                               ctx.cache, ctx.device, false);
+  auto theta_nc = TrainEndpoint(*ctx.spec, *ctx.model, *ctx.dataset, 0.0, seed,
+                                ctx.cache, ctx.device, false);
+  ASSERT_TRUE(theta_c.ok()) << theta_c.status();
+  ASSERT_TRUE(theta_nc.ok()) << theta_nc.status();
+  const ParamMap& a = theta_c->params;
+  const ParamMap& b = theta_nc->params;
+  const std::vector<torch::Tensor> batches = PermutationBatches(ctx, c);
+
+  PathResult linear, permuted;
+  ASSERT_TRUE(
+      EvaluateLinearAndPermutedInto(ctx, a, b, batches, c, &linear, &permuted)
+          .ok());
+  PathResult want_linear, want_permuted;
+  EvaluatePathInto(ctx, LinearPath(a, b), c, &want_linear);
+  auto perm = MatchActivations(*ctx.model, a, b, batches);
+  ASSERT_TRUE(perm.ok()) << perm.status();
+  EvaluatePathInto(ctx, LinearPath(a, ApplyPermutation(*ctx.model, b, *perm)),
+                   c, &want_permuted);
+  EXPECT_EQ(linear.SerializeAsString(), want_linear.SerializeAsString());
+  EXPECT_EQ(permuted.SerializeAsString(), want_permuted.SerializeAsString());
+  // The permuted path is not the plain one (the check compares something).
+  EXPECT_NE(linear.SerializeAsString(), permuted.SerializeAsString());
 }
 
 }  // namespace

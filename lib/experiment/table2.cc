@@ -180,17 +180,9 @@ absl::StatusOr<Table2Results> RunTable2(const ExperimentContext& ctx,
         ASSIGN_OR_RETURN(MethodResult trained,
                          RunMethod(ft, method, theta_c, c, seed));
         PathResult linear, permuted;
-        EvaluatePathInto(ctx, LinearPath(theta_c.params, trained.model.params),
-                         c, &linear);
-        ASSIGN_OR_RETURN(Permutation perm,
-                         MatchActivations(*ctx.model, theta_c.params,
-                                          trained.model.params, batches));
-        EvaluatePathInto(
-            ctx,
-            LinearPath(
-                theta_c.params,
-                ApplyPermutation(*ctx.model, trained.model.params, perm)),
-            c, &permuted);
+        RETURN_IF_ERROR(EvaluateLinearAndPermutedInto(
+            ctx, theta_c.params, trained.model.params, batches, c, &linear,
+            &permuted));
         const PairAssessment& pair = *results.add_pairs() = AssessPair(
             absl::StrFormat("theta_C-%s c=%g", MethodName(method), c), "table3",
             *a, *b, "trC", &linear, &permuted, nullptr, claims);
