@@ -16,6 +16,7 @@
 #include "lib/paths/path.h"
 #include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
+#include "lib/util/cpu_slots.h"
 #include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
 
@@ -104,6 +105,10 @@ absl::Status EvaluateLinearAndPermutedInto(
     std::thread matcher([&] {
       at::set_num_threads(1);  // A new thread starts at OpenMP's default.
       try {
+        // A core of the budget the path's workers and the children share
+        // (lib/util/cpu_slots.h): without it the matching ran beside two
+        // training children, three threads on two cores.
+        CpuSlots::Scoped slot(CpuSlots::Global());
         perm = match();
       } catch (...) {
         match_error = std::current_exception();

@@ -101,9 +101,10 @@ void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
 // on `batches` (MatchActivations), the linear path from a to permuted b
 // into `permuted` (Fig. 4, Table 2). On a CPU at one intra-op thread (the
 // quick tier's setting) the matching runs on a thread of its own while the
-// plain path is evaluated: it computes on one core and would otherwise
-// leave the other idle (issue 15). Each computation is single-threaded
-// either way, so the numbers are the same.
+// plain path is evaluated, on a core of CpuSlots::Global() as the path's
+// workers: it computes on one core and would otherwise leave the other
+// idle (issue 15). Each computation is single-threaded either way, so the
+// numbers are the same.
 absl::Status EvaluateLinearAndPermutedInto(
     const ExperimentContext& context, const ParamMap& a, const ParamMap& b,
     const std::vector<torch::Tensor>& batches, double bn_cue_proportion,
