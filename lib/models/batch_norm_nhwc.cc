@@ -4,7 +4,6 @@
 #include "lib/models/batch_norm_nhwc.h"
 
 #include <ATen/Parallel.h>
-#include <immintrin.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -15,6 +14,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "lib/models/avx2_floats.h"
 
 namespace mmc {
 namespace {
@@ -27,30 +28,15 @@ namespace {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
-typedef float Vec __attribute__((vector_size(32)));
-typedef int32_t VecBits __attribute__((vector_size(32)));
+using avx2::Fma;
+using avx2::kLanes;
+using avx2::Load;
+using avx2::Relu;
+using avx2::ReluGrad;
+using avx2::Store;
+using avx2::Vec;
 
-constexpr int64_t kLanes = 8;
 constexpr int kMaxVectors = 8;
-
-inline Vec Load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void Store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-// clamp_min(v, 0) as ATen's AVX kernels compute it (max(0, v) returning v
-// for -0 and NaN): v where v is not < 0.
-inline Vec Relu(Vec v) {
-  const VecBits negative = v < Vec{};
-  return (Vec)((VecBits)v & ~negative);
-}
-// threshold_backward(g, y, 0): 0 where y <= 0, else g (NaN y passes g).
-inline Vec ReluGrad(Vec g, Vec y) {
-  const VecBits off = y <= Vec{};
-  return (Vec)((VecBits)g & ~off);
-}
 
 // Calls body(std::integral_constant<int, V>, c0) for each group of V
 // vectors starting at channel c0 (channels a multiple of kLanes).

@@ -4,13 +4,13 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
-#include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "lib/models/avx2_floats.h"
 
 namespace mmc {
 namespace {
@@ -20,21 +20,12 @@ constexpr int64_t kTaps = 9;  // 3x3.
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
-typedef float Vec __attribute__((vector_size(32)));
-typedef int32_t VecBits __attribute__((vector_size(32)));
-constexpr int64_t kLanes = 8;
-
-inline Vec Load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void Store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-inline Vec Fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline Vec Relu(Vec v) {
-  const VecBits negative = v < Vec{};
-  return (Vec)((VecBits)v & ~negative);
-}
+using avx2::Fma;
+using avx2::kLanes;
+using avx2::Load;
+using avx2::Relu;
+using avx2::Store;
+using avx2::Vec;
 
 // Output planes [c0, c0 + G) of one image ([channels, height, width] at
 // `out`). `padded` is the image with a zero column either side (rows of
