@@ -6,8 +6,6 @@
 
 #include "absl/strings/str_format.h"
 #include "lib/finetune/finetune.h"
-#include "lib/paths/path.h"
-#include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
 #include "lib/util/progress.h"
 #include "lib/util/status_macros.h"

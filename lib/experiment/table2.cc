@@ -12,8 +12,6 @@
 #include "lib/experiment/fig4.h"
 #include "lib/experiment/table3.h"
 #include "lib/finetune/finetune.h"
-#include "lib/paths/path.h"
-#include "lib/paths/permutation.h"
 #include "lib/runs/endpoints.h"
 #include "lib/util/progress.h"
 #include "lib/util/status_macros.h"
