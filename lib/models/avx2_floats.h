@@ -3,7 +3,7 @@
 // stores, the fused multiply-add, and ReLU and its gradient with ATen's
 // semantics. Include it inside a `#pragma GCC target("avx2,fma")` region
 // (these functions inline only into code compiled for that target), and
-// check __builtin_cpu_supports before calling such code.
+// check CpuSupported() before calling such code.
 #ifndef LIB_MODELS_AVX2_FLOATS_H_
 #define LIB_MODELS_AVX2_FLOATS_H_
 
@@ -47,5 +47,18 @@ inline Vec ReluGrad(Vec g, Vec y) {
 }  // namespace mmc
 
 #pragma GCC pop_options
+
+namespace mmc {
+namespace avx2 {
+
+// Whether this CPU runs code compiled for avx2 and fma.
+inline bool CpuSupported() {
+  static const bool supported =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
+}  // namespace avx2
+}  // namespace mmc
 
 #endif  // LIB_MODELS_AVX2_FLOATS_H_

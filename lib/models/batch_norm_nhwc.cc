@@ -237,7 +237,7 @@ bool CpuRunsFusedAten() {
     // forces its plain kernels, which round x * a + b twice.
     const char* forced = std::getenv("ATEN_CPU_CAPABILITY");
     if (forced != nullptr && std::string(forced) == "default") return false;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return avx2::CpuSupported();
   }();
   return fused;
 }

@@ -100,12 +100,6 @@ std::vector<Vec> BroadcastTaps(const float* weight, int64_t channels) {
 
 #pragma GCC pop_options
 
-bool CpuHasAvx2Fma() {
-  static const bool has =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 bool FloatCpu(const torch::Tensor& t) {
   return t.defined() && t.is_cpu() && t.layout() == torch::kStrided &&
          t.scalar_type() == torch::kFloat && t.is_contiguous();
@@ -133,7 +127,7 @@ bool OneChannelConvApplies(const torch::Tensor& x, const torch::Tensor& weight,
                      (bias.defined() && bias.requires_grad()));
   if (grad) return false;
   return at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() &&
-         CpuHasAvx2Fma();
+         avx2::CpuSupported();
 }
 
 torch::Tensor OneChannelConv3x3(const torch::Tensor& x,
