@@ -39,7 +39,9 @@ class EvalSets {
     return sets_;
   }
 
-  // Accuracy and loss of `params` (kEval) on every set.
+  // Accuracy and loss of `params` (kEval) on every set. On a CPU at one
+  // intra-op thread the sets run side by side on slot workers
+  // (lib/util/slot_workers.h): call it holding no CPU slot.
   std::vector<SetMetrics> EvaluateAll(const Model& model,
                                       const ParamMap& params) const;
 
