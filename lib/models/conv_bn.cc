@@ -108,10 +108,10 @@ torch::Tensor FusedBatchNorm(const ParamMap& p, const ConvBnNames& n,
   return BatchNormNhwc(x, weight, bias, mean, var, kBnMomentum, kBnEps, relu);
 }
 
-// oneDNN's blocked layout pays from this many input channels (per stacked
-// network) on; thinner convs (the first layers of a thin VGG) run faster on
-// plain NCHW tensors (measured: VGG-13 x1/8's 1->8 conv on 28x28 is ~10x
-// slower in the blocked layout).
+// oneDNN's blocked layout pays from this many channels (per stacked
+// network) on; a thinner activation padded to a 16-channel block costs
+// more than its reorders (measured: VGG-13 x1/8's 1->8 conv on 28x28 is
+// ~10x slower reading its input blocked).
 constexpr int64_t kMkldnnMinChannels = 16;
 
 // Training layout (ForwardOptions::channels_last). Measured with
@@ -249,11 +249,21 @@ torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other) {
   return torch::GradMode::is_enabled() ? fresh + other : fresh.add_(other);
 }
 
-// x, converted to the blocked layout if options.mkldnn asks for it and the
-// layer reading it has enough input channels.
+// x as a oneDNN tensor if options.mkldnn asks for it and the conv reading
+// it has kMkldnnMinChannels outputs: that conv's output then stays in
+// oneDNN's blocked layout (for every later layer too). An input of fewer
+// channels goes as a plain-format (NCHW order) oneDNN tensor, which oneDNN
+// reads with the kernel it runs on the dense tensor itself, so the numbers
+// are the same bit for bit (model_test's MkldnnLayoutChangesNoNumber), but
+// the output is not reordered back to NCHW, copied into a oneDNN tensor
+// and reordered to the blocked layout again by the next conv: for VGG-13
+// x1/8's 8->16 conv three passes over a 500x16x14x14 batch against one
+// copy of its 8-channel input (path_eval_benchmark's eval point, 1 thread,
+// issue 15). A one-channel input stays dense for OneChannelConv3x3.
 torch::Tensor LayoutFor(const torch::Tensor& x, const ConvBnNames& reader,
                         const ForwardOptions& options) {
-  if (!options.mkldnn || x.is_mkldnn() || reader.in < kMkldnnMinChannels) {
+  if (!options.mkldnn || x.is_mkldnn() || reader.out < kMkldnnMinChannels ||
+      reader.in == 1) {
     return x;
   }
   TORCH_CHECK(options.bn == BnMode::kFolded,

@@ -54,8 +54,9 @@ torch::Tensor Relu(torch::Tensor x);
 // fresh + other; in place on `fresh` without autograd.
 torch::Tensor Add(torch::Tensor fresh, const torch::Tensor& other);
 
-// x, converted to the blocked layout if options.mkldnn asks for it and the
-// layer reading it has enough input channels.
+// x as a oneDNN tensor if options.mkldnn asks for it and the conv reading
+// it has 16 or more output channels (per stacked network), whose output
+// then stays in oneDNN's blocked layout.
 torch::Tensor LayoutFor(const torch::Tensor& x, const ConvBnNames& reader,
                         const ForwardOptions& options);
 

@@ -67,8 +67,9 @@ struct ForwardOptions {
   // head S independent linear maps. Sink activations are [N, S*C, H, W].
   int64_t stacked = 1;
   // Inference in oneDNN's blocked layout (requires BnMode::kFolded, CPU,
-  // no autograd): from the first conv with at least 16 input channels on,
-  // activations stay mkldnn tensors through every conv, ReLU, residual add
+  // no autograd): from the first conv with at least 16 output channels
+  // (and more than one input channel) on, activations stay mkldnn tensors
+  // through every conv, ReLU, residual add
   // and the pooling; only the pooled features come back dense. The same
   // function up to float rounding, without the layout conversions that
   // NCHW tensors cost around every oneDNN conv.

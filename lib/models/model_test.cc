@@ -313,6 +313,54 @@ TEST_P(StackedTest, FoldedBatchNormComputesTheEvalFunction) {
             1e-5 * (1 + scale));
 }
 
+// The blocked layout changes where activations live, not what oneDNN
+// computes: each conv runs the kernel it runs on the NCHW tensor, so the
+// features before the pooling are those of the dense folded pass bit for
+// bit, stacked or not, with the first layers' thin inputs handed over in
+// oneDNN's plain format (LayoutFor). A conv whose numbers moved with the
+// layout (another kernel, another order of its sums) fails this.
+TEST_P(StackedTest, MkldnnLayoutChangesNoNumber) {
+  for (int64_t stacked : {1, 2}) {
+    for (int64_t in : {1, 3}) {
+      auto model = MakeModel(GetParam(), 0.125, in, 10);
+      std::vector<ParamMap> maps;
+      for (int64_t s = 0; s < stacked; ++s) {
+        maps.push_back(FoldBatchNorm(*model, WithRandomStatistics(*model, s)));
+      }
+      const ParamMap folded = stacked == 1 ? maps[0] : StackParams(maps);
+      torch::manual_seed(9);
+      // Batches of 2+ images: ATen's oneDNN convolution path.
+      const torch::Tensor x = torch::randn({6, in, 28, 28});
+      torch::NoGradGuard no_grad;
+      std::vector<torch::Tensor> dense_sink, blocked_sink;
+      ActivationSink to_dense = [&](const std::string&,
+                                    const torch::Tensor& a) {
+        dense_sink.push_back(a.is_mkldnn() ? a.to_dense() : a.clone());
+      };
+      ActivationSink to_blocked = [&](const std::string&,
+                                      const torch::Tensor& a) {
+        blocked_sink.push_back(a.is_mkldnn() ? a.to_dense() : a.clone());
+      };
+      ForwardOptions dense;
+      dense.bn = BnMode::kFolded;
+      dense.stacked = stacked;
+      dense.sink = &to_dense;
+      ForwardOptions blocked = dense;
+      blocked.mkldnn = true;
+      blocked.sink = &to_blocked;
+      model->Forward(folded, x, dense);
+      model->Forward(folded, x, blocked);
+      ASSERT_EQ(dense_sink.size(), blocked_sink.size());
+      ASSERT_FALSE(dense_sink.empty());
+      for (size_t i = 0; i < dense_sink.size(); ++i) {
+        EXPECT_TRUE(torch::equal(dense_sink[i], blocked_sink[i]))
+            << "activation " << i << " of " << dense_sink.size() << ", stacked "
+            << stacked << ", " << in << " input channels";
+      }
+    }
+  }
+}
+
 std::vector<ModelSpec::Arch> RegisteredArchs() {
   std::vector<ModelSpec::Arch> archs;
   for (const Architecture& entry : Architectures()) {
