@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "lib/train/fused_sgd.h"
+
 namespace mmc {
 
 void Sgd::Prepare(ParamMap* params) const {
@@ -25,6 +27,34 @@ void Sgd::Step(ParamMap* params, double lr) {
     names.push_back(&name);
     weights.push_back(p);
     grads.push_back(grad);
+  }
+  if (weights.empty()) return;
+  // One pass per tensor (lib/train/fused_sgd.h) where it applies: the same
+  // numbers as the ops below; the rest go through them.
+  {
+    std::vector<const std::string*> rest_names;
+    std::vector<torch::Tensor> rest_weights, rest_grads;
+    for (size_t i = 0; i < names.size(); ++i) {
+      torch::Tensor buf;
+      bool first = false;
+      if (momentum_ != 0.0) {
+        auto it = buffers_.find(*names[i]);
+        first = it == buffers_.end();
+        buf = first ? torch::empty_like(weights[i]) : it->second;
+      }
+      if (FusedSgdApplies(weights[i], grads[i], buf)) {
+        FusedSgdStep(weights[i], grads[i], buf, first, lr, momentum_,
+                     weight_decay_);
+        if (first) buffers_.emplace(*names[i], buf);
+      } else {
+        rest_names.push_back(names[i]);
+        rest_weights.push_back(weights[i]);
+        rest_grads.push_back(grads[i]);
+      }
+    }
+    names = std::move(rest_names);
+    weights = std::move(rest_weights);
+    grads = std::move(rest_grads);
   }
   if (weights.empty()) return;
   // Multi-tensor (_foreach) ops: one kernel launch per line on CUDA instead
