@@ -31,8 +31,10 @@ std::string IndexReport(const Spec& spec, const RunInfo& info,
       "work unit in parallel child processes (their images and seconds "
       "summed, so shares may exceed 100%), which ran while the artifacts "
       "evaluated their paths here: an artifact's wall time includes its "
-      "waits for models a child was still training, and the total's is the "
-      "longer of the two (both started together).\n\n| artifact | wall time | "
+      "waits for models a child was still training and for the cores the "
+      "children held (counted in the paths' share or the rest, whichever "
+      "waited), and the total's is the longer of the two (both started "
+      "together).\n\n| artifact | wall time | "
       "images | img/s | training | "
       "paths | rest |\n|---|---|---|---|---|---|---|\n";
   std::vector<ArtifactSummary> rows = summaries;
