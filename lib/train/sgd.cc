@@ -35,14 +35,15 @@ void Sgd::Step(ParamMap* params, double lr) {
     std::vector<const std::string*> rest_names;
     std::vector<torch::Tensor> rest_weights, rest_grads;
     for (size_t i = 0; i < names.size(); ++i) {
-      torch::Tensor buf;
+      torch::Tensor buf;  // Undefined: no momentum, or its first step.
       bool first = false;
       if (momentum_ != 0.0) {
         auto it = buffers_.find(*names[i]);
         first = it == buffers_.end();
-        buf = first ? torch::empty_like(weights[i]) : it->second;
+        if (!first) buf = it->second;
       }
       if (FusedSgdApplies(weights[i], grads[i], buf)) {
+        if (first) buf = torch::empty_like(weights[i]);
         FusedSgdStep(weights[i], grads[i], buf, first, lr, momentum_,
                      weight_decay_);
         if (first) buffers_.emplace(*names[i], buf);
