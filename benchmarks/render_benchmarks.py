@@ -93,7 +93,7 @@ def main():
         "## Whole paths (build theta(t), BN reset, NC/C/RC/RI at every point)",
         "",
         "ours: the tasks' setting (lib/paths/path.h: BN folded into the convs, "
-        "oneDNN layout from 16 input channels on, in-place ReLU, `eval.path_workers` "
+        "oneDNN layout from the first conv with 16 output channels on, in-place ReLU, `eval.path_workers` "
         "0: a point per thread for networks up to 2M parameters, each point on "
         "both threads above); ours (2 thr/pt): "
         "one point at a time on both threads (`path_workers` 1); ours (stacked): "
