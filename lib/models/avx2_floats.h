@@ -1,8 +1,8 @@
 // Vectors of 8 floats for our AVX2 + FMA kernels (batch_norm_nhwc.cc,
-// one_channel_conv.cc, lib/train/fused_sgd.cc), as GCC vector extensions: unaligned loads and
-// stores, the fused multiply-add, and ReLU and its gradient with ATen's
-// semantics. Include it inside a `#pragma GCC target("avx2,fma")` region
-// (these functions inline only into code compiled for that target), and
+// one_channel_conv.cc, lib/train/fused_sgd.cc), as GCC vector extensions:
+// unaligned loads and stores, the fused multiply-add, and ReLU and its gradient
+// with ATen's semantics. Include it inside a `#pragma GCC target("avx2,fma")`
+// region (these functions inline only into code compiled for that target), and
 // check CpuSupported() before calling such code.
 #ifndef LIB_MODELS_AVX2_FLOATS_H_
 #define LIB_MODELS_AVX2_FLOATS_H_
