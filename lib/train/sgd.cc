@@ -17,45 +17,31 @@ void Sgd::Prepare(ParamMap* params) const {
 
 void Sgd::Step(ParamMap* params, double lr) {
   torch::NoGradGuard no_grad;
-  // The trained entries with a gradient, in the map's (name) order.
+  // The trained entries with a gradient, in the map's (name) order: each
+  // updated in one pass (lib/train/fused_sgd.h) where that applies, the
+  // rest collected for the ops below (the same numbers either way).
   std::vector<const std::string*> names;
   std::vector<torch::Tensor> weights, grads;
   for (auto& [name, p] : *params) {
     if (!Trains(name)) continue;
     torch::Tensor& grad = p.mutable_grad();
     if (!grad.defined()) continue;
+    torch::Tensor buf;  // Undefined: no momentum, or its first step.
+    bool first = false;
+    if (momentum_ != 0.0) {
+      auto it = buffers_.find(name);
+      first = it == buffers_.end();
+      if (!first) buf = it->second;
+    }
+    if (FusedSgdApplies(p, grad, buf)) {
+      if (first) buf = torch::empty_like(p);
+      FusedSgdStep(p, grad, buf, first, lr, momentum_, weight_decay_);
+      if (first) buffers_.emplace(name, buf);
+      continue;
+    }
     names.push_back(&name);
     weights.push_back(p);
     grads.push_back(grad);
-  }
-  if (weights.empty()) return;
-  // One pass per tensor (lib/train/fused_sgd.h) where it applies: the same
-  // numbers as the ops below; the rest go through them.
-  {
-    std::vector<const std::string*> rest_names;
-    std::vector<torch::Tensor> rest_weights, rest_grads;
-    for (size_t i = 0; i < names.size(); ++i) {
-      torch::Tensor buf;  // Undefined: no momentum, or its first step.
-      bool first = false;
-      if (momentum_ != 0.0) {
-        auto it = buffers_.find(*names[i]);
-        first = it == buffers_.end();
-        if (!first) buf = it->second;
-      }
-      if (FusedSgdApplies(weights[i], grads[i], buf)) {
-        if (first) buf = torch::empty_like(weights[i]);
-        FusedSgdStep(weights[i], grads[i], buf, first, lr, momentum_,
-                     weight_decay_);
-        if (first) buffers_.emplace(*names[i], buf);
-      } else {
-        rest_names.push_back(names[i]);
-        rest_weights.push_back(weights[i]);
-        rest_grads.push_back(grads[i]);
-      }
-    }
-    names = std::move(rest_names);
-    weights = std::move(rest_weights);
-    grads = std::move(rest_grads);
   }
   if (weights.empty()) return;
   // Multi-tensor (_foreach) ops: one kernel launch per line on CUDA instead
