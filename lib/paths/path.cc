@@ -11,13 +11,13 @@
 #include <limits>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "lib/paths/bn_reset.h"
 #include "lib/train/evaluate.h"
 #include "lib/util/cpu_slots.h"
 #include "lib/util/cpus.h"
+#include "lib/util/slot_workers.h"
 #include "lib/util/work_meter.h"
 
 namespace mmc {
@@ -302,19 +302,11 @@ std::vector<PointMetrics> EvaluatePath(
     }
   } else if (!todo.empty()) {
     PathItems items(todo.size(), sets.size());
-    const int threads = at::get_num_threads();
-    std::vector<std::thread> pool;
-    const int pool_size =
-        static_cast<int>(std::min<size_t>(workers, todo.size()));
-    for (int w = 0; w < pool_size; ++w) {
-      pool.emplace_back([&] {
-        at::set_num_threads(1);
-        items.Work(prepare, evaluate);
-      });
-    }
-    for (std::thread& t : pool) t.join();
-    // at::set_num_threads also stores a process-wide default; restore it.
-    at::set_num_threads(threads);
+    // Each item takes its own slot (PathItems::Work), so the threads hold
+    // none: RunOnSlotWorkers' threads without its per-item slot.
+    RunOnOneThreadWorkers(
+        static_cast<int>(std::min<size_t>(workers, todo.size())),
+        [&] { items.Work(prepare, evaluate); });
     items.RethrowError();
   }
   std::vector<PointMetrics> out;

@@ -22,9 +22,7 @@ void RunOnSlotWorkers(size_t n, int workers,
   std::mutex mu;  // Guards next and error.
   size_t next = 0;
   std::exception_ptr error;
-  auto work = [&] {
-    // A new thread starts at OpenMP's default thread count.
-    at::set_num_threads(1);
+  RunOnOneThreadWorkers(static_cast<int>(std::min<size_t>(workers, n)), [&] {
     for (;;) {
       size_t i = 0;
       {
@@ -40,15 +38,21 @@ void RunOnSlotWorkers(size_t n, int workers,
         if (!error) error = std::current_exception();
       }
     }
-  };
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+void RunOnOneThreadWorkers(int count, const std::function<void()>& body) {
   const int threads = at::get_num_threads();
   std::vector<std::thread> pool;
-  const size_t size = std::min<size_t>(static_cast<size_t>(workers), n);
-  for (size_t w = 0; w < size; ++w) pool.emplace_back(work);
+  for (int w = 0; w < count; ++w) {
+    pool.emplace_back([&] {
+      at::set_num_threads(1);
+      body();
+    });
+  }
   for (std::thread& t : pool) t.join();
-  // at::set_num_threads also stores a process-wide default; restore it.
   at::set_num_threads(threads);
-  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace mmc

@@ -22,6 +22,14 @@ namespace mmc {
 void RunOnSlotWorkers(size_t n, int workers,
                       const std::function<void(size_t)>& item);
 
+// The threads under RunOnSlotWorkers, for workers that take their slots
+// themselves (lib/paths/path.cc's, whose items depend on each other): runs
+// body() on `count` new threads, each at one intra-op thread (a new thread
+// would start at the count last set anywhere), waits for them and restores
+// the caller's intra-op thread count (at::set_num_threads also stores a
+// process-wide default). body must not throw.
+void RunOnOneThreadWorkers(int count, const std::function<void()>& body);
+
 }  // namespace mmc
 
 #endif  // LIB_UTIL_SLOT_WORKERS_H_
