@@ -185,6 +185,10 @@ torch::Tensor ConvBn(const ParamMap& p, const ConvBnNames& n,
   if (first && !nhwc &&
       OneChannelConvApplies(x, weight, torch::Tensor(), n.stride, padding)) {
     y = OneChannelConv3x3(x, weight, torch::Tensor(), /*relu=*/false);
+  } else if (first && nhwc &&
+             OneChannelConvNhwcApplies(OneChannelAsNhwc(x), weight, n.stride,
+                                       padding)) {
+    y = OneChannelConv3x3Nhwc(OneChannelAsNhwc(x), ToNhwc(weight));
   } else {
     y = torch::conv2d(nhwc ? OneChannelAsNhwc(x) : x,
                       nhwc ? ToNhwc(weight) : weight, torch::Tensor(),
