@@ -14,6 +14,7 @@
 #include "lib/models/batch_norm_nhwc.h"
 #include "lib/models/nhwc_copy.h"
 #include "lib/models/one_channel_conv.h"
+#include "lib/models/thin_conv_nhwc.h"
 
 namespace mmc {
 namespace {
@@ -185,10 +186,9 @@ torch::Tensor ConvBn(const ParamMap& p, const ConvBnNames& n,
   if (first && !nhwc &&
       OneChannelConvApplies(x, weight, torch::Tensor(), n.stride, padding)) {
     y = OneChannelConv3x3(x, weight, torch::Tensor(), /*relu=*/false);
-  } else if (first && nhwc &&
-             OneChannelConvNhwcApplies(OneChannelAsNhwc(x), weight, n.stride,
-                                       padding)) {
-    y = OneChannelConv3x3Nhwc(OneChannelAsNhwc(x), ToNhwc(weight));
+  } else if (nhwc && ThinConvNhwcApplies(OneChannelAsNhwc(x), weight, n.stride,
+                                         padding, groups)) {
+    y = ThinConv3x3Nhwc(OneChannelAsNhwc(x), ToNhwc(weight), n.stride);
   } else {
     y = torch::conv2d(nhwc ? OneChannelAsNhwc(x) : x,
                       nhwc ? ToNhwc(weight) : weight, torch::Tensor(),

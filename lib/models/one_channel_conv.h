@@ -1,8 +1,6 @@
 // The first convolution of a network on one-channel images (3x3, stride 1,
-// padding 1: VGG-13 on Fashion-MNIST): without autograd, for the BN reset
-// and the evaluation sets of every path point (OneChannelConv3x3), and in
-// training's channels-last layout with conv2d's backward
-// (OneChannelConv3x3Nhwc, below): the same numbers as
+// padding 1: VGG-13 on Fashion-MNIST), without autograd, for the BN reset
+// and the evaluation sets of every path point: the same numbers as
 // at::mkldnn_convolution, which ATen calls for a float CPU batch of 2+
 // images, in a fraction of its time.
 //
@@ -47,33 +45,6 @@ bool OneChannelConvApplies(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor OneChannelConv3x3(const torch::Tensor& x,
                                 const torch::Tensor& weight,
                                 const torch::Tensor& bias, bool relu);
-
-// Training's layer 0 (ForwardOptions::channels_last): conv2d(x, weight),
-// stride 1, padding 1, no bias, for x a one-channel batch restrided as
-// channels-last and weight made channels-last (conv_bn.cc), with the
-// numbers of ATen's call: oneDNN's brgconv computes each output as the
-// same chain of fused multiply-adds in (kh, kw) order, and its output
-// comes back channels-last. Differentiable: the backward is conv2d's
-// own, at::convolution_backward on the same tensors (weight gradient,
-// and the input's where it requires one). oneDNN's brgconv reads the one
-// channel poorly: 0.64 ms of VGG-13 x1/8's training step (batch 128, one
-// thread; DNNL_VERBOSE, issue 15). This kernel computes each pixel's 8
-// channels as one vector, 8 pixels side by side; the step
-// (train_step_benchmark, TRAIN_STEP_THREADS=1, alternating binaries,
-// medians of 3): 12.9 / 12.5 / 12.0 / 16.1 / 13.2 ms before, 12.2 / 11.3 /
-// 11.6 / 12.2 / 12.7 ms after; on 56x28 images 27.0 / 26.7 -> 25.0 / 25.7.
-//
-// Whether it takes this conv: x float CPU [N>=2, 1, H, W>=8] with NCHW
-// memory order (any stride for its one channel), weight float [C, 1, 3, 3]
-// in that order with C a multiple of 8, stride 1, padding 1, oneDNN
-// enabled, a CPU with AVX2 and FMA.
-bool OneChannelConvNhwcApplies(const torch::Tensor& x,
-                               const torch::Tensor& weight, int64_t stride,
-                               int64_t padding);
-
-// The conv above; channels-last output. Checks OneChannelConvNhwcApplies.
-torch::Tensor OneChannelConv3x3Nhwc(const torch::Tensor& x,
-                                    const torch::Tensor& weight);
 
 }  // namespace mmc
 

@@ -2,9 +2,8 @@
 // network gives oneDNN's numbers (at::mkldnn_convolution, then relu_ as
 // the models apply it) bit for bit, signed zeros included, with and
 // without bias and ReLU, at 1 and 2 threads, on the quick tier's 28x28
-// images and on widths that end in a partial vector; training's
-// channels-last variant gives conv2d's output and gradients (weight and
-// input) bit for bit; what either does not take is refused.
+// images and on widths that end in a partial vector; what it does not take
+// is refused.
 #include "lib/models/one_channel_conv.h"
 
 #include <ATen/Parallel.h>
@@ -108,106 +107,6 @@ TEST(OneChannelConvApplies, RefusesWhenAGradientIsWanted) {
   EXPECT_FALSE(OneChannelConvApplies(x, w, torch::Tensor(), 1, 1));
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(OneChannelConvApplies(x, w, torch::Tensor(), 1, 1));
-}
-
-// Training's layer 0 as conv_bn.cc runs it: the one-channel batch restrided
-// as channels-last, the weight made channels-last.
-torch::Tensor AsNhwc(const torch::Tensor& x) {
-  return x.as_strided(x.sizes(), {x.size(2) * x.size(3), 1, x.size(3), 1});
-}
-
-struct TrainingConv {
-  torch::Tensor y, dweight, dx;
-};
-
-// Forward and backward (upstream gradient `grad`) from fresh copies of x
-// and w: by ATen's conv2d, or by OneChannelConv3x3Nhwc.
-TrainingConv RunTrainingConv(bool ours, const torch::Tensor& x0,
-                             const torch::Tensor& w0, const torch::Tensor& grad,
-                             bool input_grad) {
-  torch::Tensor x = x0.clone().requires_grad_(input_grad);
-  torch::Tensor w = w0.clone().requires_grad_(true);
-  const torch::Tensor xs = AsNhwc(x);
-  const torch::Tensor ws = w.contiguous(at::MemoryFormat::ChannelsLast);
-  TrainingConv r;
-  r.y = ours ? OneChannelConv3x3Nhwc(xs, ws)
-             : torch::conv2d(xs, ws, {}, {1, 1}, {1, 1});
-  r.y.backward(grad);
-  r.y = r.y.detach();
-  r.dweight = w.grad();
-  r.dx = x.grad();
-  return r;
-}
-
-class OneChannelConvNhwcTest : public ::testing::TestWithParam<int> {};
-
-TEST_P(OneChannelConvNhwcTest, TrainingConvMatchesAtenBitForBit) {
-  torch::NoGradGuard probe;
-  if (!OneChannelConvNhwcApplies(AsNhwc(torch::zeros({2, 1, 8, 8})),
-                                 torch::zeros({8, 1, 3, 3}), 1, 1)) {
-    GTEST_SKIP() << "no oneDNN, AVX2 or FMA here";
-  }
-  torch::AutoGradMode grad_mode(true);
-  at::set_num_threads(GetParam());
-  torch::manual_seed(17);
-  struct Shape {
-    int64_t n, c, h, w;
-  };
-  // The quick tier's training batches (128 and an epoch's last 28), the
-  // cue-glued 56x28 images, 16 and 64 channels (stacked networks, wider
-  // models), widths that end in a partial block of 8 pixels (13, 17) or
-  // are one block (8), one row.
-  const std::vector<Shape> shapes = {
-      {128, 8, 28, 28}, {28, 8, 28, 28}, {4, 8, 56, 28}, {3, 16, 28, 28},
-      {2, 64, 9, 17},   {5, 8, 28, 13},  {2, 8, 8, 8},   {2, 8, 1, 9}};
-  for (const Shape& s : shapes) {
-    for (bool input_grad : {false, true}) {
-      SCOPED_TRACE(testing::Message() << s.n << "x" << s.c << "x" << s.h << "x"
-                                      << s.w << " input grad " << input_grad);
-      torch::Tensor x = torch::randn({s.n, 1, s.h, s.w});
-      x.masked_fill_(torch::rand({s.n, 1, s.h, s.w}) < 0.3, 0.0);
-      torch::Tensor w = torch::randn({s.c, 1, 3, 3});
-      w.index_put_({0}, -torch::rand({1, 3, 3}));  // All-negative taps.
-      const torch::Tensor grad =
-          torch::randn({s.n, s.c, s.h, s.w})
-              .contiguous(at::MemoryFormat::ChannelsLast);
-      const TrainingConv aten = RunTrainingConv(false, x, w, grad, input_grad);
-      const TrainingConv ours = RunTrainingConv(true, x, w, grad, input_grad);
-      EXPECT_EQ(ours.y.strides(), aten.y.strides());
-      ExpectSameBits(ours.y.contiguous(), aten.y.contiguous());
-      ExpectSameBits(ours.dweight, aten.dweight);
-      ASSERT_EQ(ours.dx.defined(), input_grad);
-      if (input_grad) ExpectSameBits(ours.dx, aten.dx);
-    }
-  }
-  at::set_num_threads(1);
-}
-
-INSTANTIATE_TEST_SUITE_P(Threads, OneChannelConvNhwcTest,
-                         ::testing::Values(1, 2));
-
-TEST(OneChannelConvNhwcApplies, RefusesWhatItDoesNotCompute) {
-  const torch::Tensor x = AsNhwc(torch::zeros({2, 1, 28, 28}));
-  const torch::Tensor w = torch::zeros({8, 1, 3, 3});
-  if (!OneChannelConvNhwcApplies(x, w, 1, 1)) {
-    GTEST_SKIP() << "no oneDNN, AVX2 or FMA here";
-  }
-  EXPECT_TRUE(OneChannelConvNhwcApplies(x.contiguous(), w, 1, 1));
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x, w, 2, 1));  // Stride.
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x, w, 1, 0));  // Padding.
-  EXPECT_FALSE(
-      OneChannelConvNhwcApplies(AsNhwc(torch::zeros({1, 1, 28, 28})), w, 1, 1));
-  EXPECT_FALSE(
-      OneChannelConvNhwcApplies(torch::zeros({2, 3, 28, 28}), w, 1, 1));
-  EXPECT_FALSE(
-      OneChannelConvNhwcApplies(AsNhwc(torch::zeros({2, 1, 28, 7})), w, 1, 1));
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x.transpose(2, 3), w, 1, 1));
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x.to(torch::kDouble), w, 1, 1));
-  // 12 output channels: not a multiple of 8.
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x, torch::zeros({12, 1, 3, 3}), 1, 1));
-  EXPECT_FALSE(OneChannelConvNhwcApplies(x, torch::zeros({8, 1, 5, 5}), 1, 1));
-  EXPECT_THROW(OneChannelConv3x3Nhwc(x, torch::zeros({12, 1, 3, 3})),
-               c10::Error);
 }
 
 }  // namespace
