@@ -182,16 +182,16 @@ torch::Tensor ConvBn(const ParamMap& p, const ConvBnNames& n,
     return relu ? Relu(y) : y;
   }
   const bool nhwc = ChannelsLastPass(x, options);
+  const torch::Tensor conv_x = nhwc ? OneChannelAsNhwc(x) : x;
   torch::Tensor y;
   if (first && !nhwc &&
       OneChannelConvApplies(x, weight, torch::Tensor(), n.stride, padding)) {
     y = OneChannelConv3x3(x, weight, torch::Tensor(), /*relu=*/false);
-  } else if (nhwc && ThinConvNhwcApplies(OneChannelAsNhwc(x), weight, n.stride,
-                                         padding, groups)) {
-    y = ThinConv3x3Nhwc(OneChannelAsNhwc(x), ToNhwc(weight), n.stride);
+  } else if (nhwc &&
+             ThinConvNhwcApplies(conv_x, weight, n.stride, padding, groups)) {
+    y = ThinConv3x3Nhwc(conv_x, ToNhwc(weight), n.stride);
   } else {
-    y = torch::conv2d(nhwc ? OneChannelAsNhwc(x) : x,
-                      nhwc ? ToNhwc(weight) : weight, torch::Tensor(),
+    y = torch::conv2d(conv_x, nhwc ? ToNhwc(weight) : weight, torch::Tensor(),
                       {n.stride, n.stride}, {padding, padding}, {1, 1}, groups);
   }
   // A no-op where the conv's output is channels-last already (layer 0's,

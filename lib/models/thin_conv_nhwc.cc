@@ -66,19 +66,13 @@ void OutputGroup(const float* padded, int64_t width, int64_t out_height,
 
 #pragma GCC pop_options
 
-// A float CPU 4-d tensor whose memory is in channels-last order (any
-// stride for a dimension of size 1, e.g. a one-channel batch in NCHW).
+// A float CPU 4-d tensor whose memory is in channels-last order. ATen's
+// channels-last contiguity ignores the stride of a dimension of size 1,
+// so a one-channel batch counts in NCHW as well.
 bool NhwcDense(const torch::Tensor& t) {
-  if (!t.defined() || !t.is_cpu() || t.layout() != torch::kStrided ||
-      t.scalar_type() != torch::kFloat || t.dim() != 4) {
-    return false;
-  }
-  const int64_t c = t.size(1), h = t.size(2), w = t.size(3);
-  auto stride_ok = [&](int64_t dim, int64_t expected) {
-    return t.size(dim) == 1 || t.stride(dim) == expected;
-  };
-  return stride_ok(1, 1) && stride_ok(3, c) && stride_ok(2, w * c) &&
-         stride_ok(0, h * w * c);
+  return t.defined() && t.is_cpu() && t.layout() == torch::kStrided &&
+         t.scalar_type() == torch::kFloat && t.dim() == 4 &&
+         t.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 using OutputGroupFn = void (*)(const float*, int64_t, int64_t, int64_t, int64_t,
