@@ -127,6 +127,18 @@ absl::Status EvaluateLinearAndPermutedInto(
     perm = match();
   }
   if (!perm.ok()) return perm.status();
+  if (*perm == IdentityPermutation(*ctx.model)) {
+    // ApplyPermutation by the identity copies b bit for bit (index_select in
+    // the same order), so every point of the permuted path is the network
+    // of the linear path's point at the same t, evaluated by the same code
+    // on one thread: the same numbers. Copying them saves evaluating the path
+    // again; it is the common case for Fig. 4's small-LR fine-tunings and
+    // Table 2's fine-tuned pairs, which keep theta_C's channel order.
+    *permuted->mutable_points() = linear->points();
+    *permuted->mutable_barriers() = linear->barriers();
+    permuted->set_note(kIdentityPermutationNote);
+    return absl::OkStatus();
+  }
   EvaluatePathInto(ctx, LinearPath(a, ApplyPermutation(*ctx.model, b, *perm)),
                    bn_c, permuted);
   return absl::OkStatus();

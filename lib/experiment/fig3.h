@@ -104,7 +104,12 @@ void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
 // plain path is evaluated, on a core of CpuSlots::Global() as the path's
 // workers: it computes on one core and would otherwise leave the other
 // idle (issue 15). Each computation is single-threaded either way, so the
-// numbers are the same.
+// numbers are the same. When the matching finds the identity permutation
+// the permuted path is the linear path itself: its points and barriers are
+// copied from `linear` (the same numbers an evaluation would give) and its
+// note says so (kIdentityPermutationNote).
+inline constexpr char kIdentityPermutationNote[] =
+    "matched permutation is the identity: the linear path's points";
 absl::Status EvaluateLinearAndPermutedInto(
     const ExperimentContext& context, const ParamMap& a, const ParamMap& b,
     const std::vector<torch::Tensor>& batches, double bn_cue_proportion,

@@ -86,5 +86,53 @@ TEST(Fig4SmokeTest, OverlappedMatchingChangesNoNumber) {
   EXPECT_NE(linear.SerializeAsString(), permuted.SerializeAsString());
 }
 
+// When the matching finds the identity permutation (here: b is a with every
+// parameter scaled by 1.01, the same channels in the same order), the
+// permuted path is copied from the linear one; its points and barriers equal
+// those of evaluating the path to ApplyPermutation(b, identity) in full.
+TEST(Fig4SmokeTest, IdentityMatchGivesTheEvaluatedNumbers) {
+  auto setup = MakeSmokeSetup(SmokeModels::kCheckedIn);
+  ASSERT_TRUE(setup.ok()) << setup.status();
+  const ExperimentContext& ctx = (*setup)->context;
+  const double c = ctx.spec->cue_proportions(0);
+  auto theta_c =
+      TrainEndpoint(*ctx.spec, *ctx.model, *ctx.dataset, c, ctx.spec->seeds(0),
+                    ctx.cache, ctx.device, false);
+  ASSERT_TRUE(theta_c.ok()) << theta_c.status();
+  const ParamMap& a = theta_c->params;
+  ParamMap b;
+  for (const auto& [name, value] : a) {
+    b[name] = value.is_floating_point() ? value * 1.01 : value.clone();
+  }
+  const std::vector<torch::Tensor> batches = PermutationBatches(ctx, c);
+  auto perm = MatchActivations(*ctx.model, a, b, batches);
+  ASSERT_TRUE(perm.ok()) << perm.status();
+  ASSERT_EQ(*perm, IdentityPermutation(*ctx.model));
+
+  PathResult linear, permuted;
+  ASSERT_TRUE(
+      EvaluateLinearAndPermutedInto(ctx, a, b, batches, c, &linear, &permuted)
+          .ok());
+  EXPECT_EQ(permuted.note(), kIdentityPermutationNote);
+  EXPECT_EQ(linear.note(), "");
+  PathResult want_permuted;
+  EvaluatePathInto(ctx, LinearPath(a, ApplyPermutation(*ctx.model, b, *perm)),
+                   c, &want_permuted);
+  ASSERT_EQ(permuted.points_size(), ctx.spec->paths().num_points());
+  ASSERT_EQ(permuted.points_size(), want_permuted.points_size());
+  for (int i = 0; i < permuted.points_size(); ++i) {
+    EXPECT_EQ(permuted.points(i).SerializeAsString(),
+              want_permuted.points(i).SerializeAsString())
+        << "point " << i;
+  }
+  ASSERT_EQ(permuted.barriers_size(), want_permuted.barriers_size());
+  ASSERT_GT(permuted.barriers_size(), 0);
+  for (int i = 0; i < permuted.barriers_size(); ++i) {
+    EXPECT_EQ(permuted.barriers(i).SerializeAsString(),
+              want_permuted.barriers(i).SerializeAsString())
+        << "barrier " << i;
+  }
+}
+
 }  // namespace
 }  // namespace mmc
