@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Path-evaluation benchmark against PyTorch, in one go (issue 8):
+# Path-evaluation benchmark against PyTorch, in one go (issues 8, 15):
 #   1. builds //benchmarks:path_eval_benchmark (-c opt);
 #   2. runs it with --export_dir: it writes the networks, data and our own
 #      path accuracies, then times (a) building theta(t), (b) BN reset,
@@ -7,28 +7,58 @@
 #      attainable peak (GEMM, large conv);
 #   3. runs benchmarks/reference/path_eval_reference.py (Debian's
 #      python3-torch, the same LibTorch 1.13.1) on the same tensors for the
-#      same whole paths;
-#   4. prints and writes reports/benchmarks.md: our time, PyTorch's time,
-#      the ratio, GFLOP/s and % of peak, and the largest accuracy difference.
+#      same whole paths: round 1;
+#   4. rounds 2..N: every whole path of the tasks' setting whose round 1
+#      took under --round_seconds on both sides is timed again, ours (alone,
+#      in a new process, after one untimed run like the reference's
+#      --warmup 1) and PyTorch's alternating, which goes first alternating
+#      too;
+#   5. prints and writes reports/benchmarks.md: per side the best round (the
+#      least disturbed run, as in compare_train_step.sh) and every round's
+#      time, the ratio of the bests, GFLOP/s and % of peak, and the largest
+#      accuracy and loss differences.
 #
 # Usage: benchmarks/compare.sh [--out FILE] [--benchmark_filter REGEX]
+#                              [--rounds N] [--round_seconds S]
+#   --rounds N         timed rounds per side of the short paths; default 3.
+#   --round_seconds S  repeat only the paths whose round 1 took under S
+#                      seconds on each side (default 30): the quick
+#                      VGG-13's paths (2-8 s) are repeated; the minute-long
+#                      ResNet-18 path already spans a minute of the
+#                      machine's drift, and each round of it would add
+#                      about 4 minutes.
 # Both sides use 2 intra-op threads. This is a 2-core machine: anything else
 # running (a compile, a training) slows either side several times over, so
-# run it on an idle machine; the report states the load before the run.
+# run it on an idle machine; the report states the load before the run. The
+# machine's speed also drifts by up to 25% within minutes (issue 15), which
+# one timed run per side cannot tell from a difference of code: hence the
+# alternating rounds.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PYTHON=/usr/bin/python3
 out=reports/benchmarks.md
 filter=.
+rounds=3
+round_seconds=30
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --benchmark_filter) filter="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --round_seconds) round_seconds="$2"; shift 2 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
+  echo "--rounds must be a positive integer, got '$rounds'" >&2
+  exit 2
+fi
+if ! [[ $round_seconds =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+  echo "--round_seconds must be a number of seconds, got '$round_seconds'" >&2
+  exit 2
+fi
 export MALLOC_MMAP_THRESHOLD_=17179869184
 export MALLOC_TRIM_THRESHOLD_=17179869184
 
@@ -58,8 +88,40 @@ for ours in "$tmp"/*_ours.json; do
   done
 done
 
+# Rounds 2..N of the short paths; round r's files go to $tmp/round<r>/.
+for ((r = 2; r <= rounds; ++r)); do
+  mkdir -p "$tmp/round$r"
+  for ref in "$tmp"/ref_*.json; do
+    read -r name k q short < <("$PYTHON" benchmarks/render_benchmarks.py \
+      --round_one "$ref" --dir "$tmp" --round_seconds "$round_seconds")
+    [[ $short == 1 ]] || continue
+    kind=$([[ $q == 1 ]] && echo quadratic || echo linear)
+    run_ours() {
+      echo "Round $r of $rounds, ours: $name $kind K=$k..." >&2
+      "$tmp/path_eval_benchmark.sh" \
+        --benchmark_filter="^${name}/whole_path/K:${k}/per_pass:1/workers:0/quadratic:${q}/" \
+        --benchmark_out="$tmp/round$r/ours_${name}_${k}_${q}.json" \
+        --benchmark_out_format=json >&2
+    }
+    run_reference() {
+      echo "Round $r of $rounds, PyTorch: $name $kind K=$k..." >&2
+      "$PYTHON" benchmarks/reference/path_eval_reference.py \
+        --export "$tmp/$name.pt" --points "$k" \
+        $([[ $q == 1 ]] && echo --quadratic) \
+        >"$tmp/round$r/$(basename "$ref")"
+    }
+    if ((r % 2 == 0)); then
+      run_reference
+      run_ours
+    else
+      run_ours
+      run_reference
+    fi
+  done
+done
+
 "$PYTHON" benchmarks/render_benchmarks.py --dir "$tmp" --out "$out" \
   --load_before "$load_before" --commit "$(git rev-parse --short HEAD)" \
   --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" \
-  --cores "$(nproc)"
+  --cores "$(nproc)" --rounds "$rounds" --round_seconds "$round_seconds"
 echo "Wrote $out in $((SECONDS - start)) s." >&2
