@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "lib/experiment/artifacts/report_common.h"
 #include "lib/experiment/eval_sets.h"
 #include "lib/experiment/fig3.h"
@@ -20,6 +21,25 @@ namespace mmc {
 
 std::string Fig4PlotStem(double lr) {
   return absl::StrFormat("fig4_lr_%g", lr);
+}
+
+std::string IdentityMatchesMarkdown(const Fig4Results& r) {
+  std::vector<std::string> identity;
+  int permuted = 0;
+  for (const PathResult& p : r.paths()) {
+    if (p.path() != kLinearPermuted) continue;
+    ++permuted;
+    if (p.note() == kIdentityPermutationNote) {
+      identity.push_back(absl::StrFormat("c=%s %s", Percent(p.cue_proportion()),
+                                         LrLabel(p.lr())));
+    }
+  }
+  if (identity.empty()) return "";
+  return absl::StrFormat(
+      "Permutation matching returned the identity for %d of %d theta_FT (%s): "
+      "they kept theta_C's channel order, so their path after permutation is "
+      "the plain one (its numbers copied, not evaluated twice).\n\n",
+      identity.size(), permuted, absl::StrJoin(identity, ", "));
 }
 
 std::string Fig4Report(const Spec& spec, const std::string& model,
@@ -74,6 +94,7 @@ std::string Fig4Report(const Spec& spec, const std::string& model,
   md += models.Render();
 
   md += "\n## Barriers of the linear paths (plain and after permutation)\n\n";
+  md += IdentityMatchesMarkdown(r);
   std::vector<LabelledPath> all;
   for (const PathResult& p : r.paths()) {
     all.push_back({absl::StrFormat("c=%s, %s, %s", Percent(p.cue_proportion()),

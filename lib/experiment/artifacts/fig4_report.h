@@ -14,6 +14,11 @@ namespace mmc {
 // The file stem of the Fig. 4 plot of learning rate `lr` ("fig4_lr_0.001").
 std::string Fig4PlotStem(double lr);
 
+// The sentence of fig4.md naming the fine-tunings whose permutation matching
+// returned the identity (PathResult.note, kIdentityPermutationNote), so
+// that their two paths are one; "" when there is none.
+std::string IdentityMatchesMarkdown(const Fig4Results& results);
+
 // The Markdown of fig4.md; renders one figure per learning rate into
 // `out_dir` (a figure that cannot be rendered is named in the Markdown).
 // `model` describes the network.
