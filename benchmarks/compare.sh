@@ -20,6 +20,7 @@
 #
 # Usage: benchmarks/compare.sh [--out FILE] [--benchmark_filter REGEX]
 #                              [--rounds N] [--round_seconds S]
+#                              [--wait_idle S]
 #   --rounds N         timed rounds per side of the short paths; default 3.
 #   --round_seconds S  repeat only the paths whose round 1 took under S
 #                      seconds on each side (default 30): the quick
@@ -27,7 +28,12 @@
 #                      ResNet-18 path already spans a minute of the
 #                      machine's drift, and each round of it would add
 #                      about 4 minutes.
-# Both sides use 2 intra-op threads. This is a 2-core machine: anything else
+#   --wait_idle S      before timing, wait up to S seconds (default 60) for
+#                      the CPUs to be idle (< 15% busy over 2 s); the report
+#                      gives the busy share measured last.
+#   --benchmark_filter only the whole paths it selects are compared.
+# PATH_EVAL_THREADS (default 2) sets the intra-op threads of both sides.
+# Both sides use the same intra-op threads. This is a 2-core machine: anything else
 # running (a compile, a training) slows either side several times over, so
 # run it on an idle machine; the report states the load before the run. The
 # machine's speed also drifts by up to 25% within minutes (issue 15), which
@@ -41,13 +47,16 @@ out=reports/benchmarks.md
 filter=.
 rounds=3
 round_seconds=30
+wait_idle=60
+threads="${PATH_EVAL_THREADS:-2}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --benchmark_filter) filter="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --round_seconds) round_seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    --wait_idle) wait_idle="$2"; shift 2 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -59,6 +68,17 @@ if ! [[ $round_seconds =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   echo "--round_seconds must be a number of seconds, got '$round_seconds'" >&2
   exit 2
 fi
+if ! [[ $wait_idle =~ ^[0-9]+$ ]]; then
+  echo "--wait_idle must be a whole number of seconds, got '$wait_idle'" >&2
+  exit 2
+fi
+if ! [[ $threads =~ ^[1-9][0-9]*$ ]]; then
+  echo "PATH_EVAL_THREADS must be a positive integer, got '$threads'" >&2
+  exit 2
+fi
+export PATH_EVAL_THREADS="$threads"
+# jiffies, cpu_busy and wait_for_idle.
+source benchmarks/cpu_idle.sh
 export MALLOC_MMAP_THRESHOLD_=17179869184
 export MALLOC_TRIM_THRESHOLD_=17179869184
 
@@ -68,25 +88,28 @@ start=$SECONDS
 echo "Building //benchmarks:path_eval_benchmark (-c opt)..." >&2
 bazel run -c opt --script_path="$tmp/path_eval_benchmark.sh" \
   //benchmarks:path_eval_benchmark >&2
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Waiting up to ${wait_idle} s for idle CPUs..." >&2
+busy_before="$(wait_for_idle)"
 
 echo "Running ours (export, then every benchmark)..." >&2
 "$tmp/path_eval_benchmark.sh" --export_dir="$tmp" \
   --benchmark_filter="$filter" \
   --benchmark_out="$tmp/ours.json" --benchmark_out_format=json >&2
 
-# The reference on every whole path we exported (the default settings).
-for ours in "$tmp"/*_ours.json; do
-  name="$(basename "$ours" _ours.json)"
-  for key in $("$PYTHON" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["paths"]))' "$ours"); do
-    kind="${key%_*}" k="${key##*_}"
-    echo "Running the PyTorch reference: $name $kind K=$k..." >&2
-    "$PYTHON" benchmarks/reference/path_eval_reference.py \
-      --export "$tmp/$name.pt" --points "$k" \
-      $([[ $kind == quadratic ]] && echo --quadratic) \
-      >"$tmp/ref_${name}_${k}_$([[ $kind == quadratic ]] && echo 1 || echo 0).json"
-  done
-done
+# The reference on every whole path of the tasks' setting that ours timed
+# (all that Export wrote, unless --benchmark_filter left some out).
+timed="$("$PYTHON" benchmarks/render_benchmarks.py --list_timed --dir "$tmp")"
+if [[ -z $timed ]]; then
+  echo "no whole path of the tasks' setting was timed (--benchmark_filter?)" >&2
+  exit 1
+fi
+while read -r name k q; do
+  kind=$([[ $q == 1 ]] && echo quadratic || echo linear)
+  echo "Running the PyTorch reference: $name $kind K=$k..." >&2
+  "$PYTHON" benchmarks/reference/path_eval_reference.py \
+    --export "$tmp/$name.pt" --points "$k" --threads "$threads" \
+    $([[ $q == 1 ]] && echo --quadratic) >"$tmp/ref_${name}_${k}_${q}.json"
+done <<<"$timed"
 
 # Rounds 2..N of the short paths; round r's files go to $tmp/round<r>/.
 for ((r = 2; r <= rounds; ++r)); do
@@ -106,7 +129,7 @@ for ((r = 2; r <= rounds; ++r)); do
     run_reference() {
       echo "Round $r of $rounds, PyTorch: $name $kind K=$k..." >&2
       "$PYTHON" benchmarks/reference/path_eval_reference.py \
-        --export "$tmp/$name.pt" --points "$k" \
+        --export "$tmp/$name.pt" --points "$k" --threads "$threads" \
         $([[ $q == 1 ]] && echo --quadratic) \
         >"$tmp/round$r/$(basename "$ref")"
     }
@@ -121,7 +144,7 @@ for ((r = 2; r <= rounds; ++r)); do
 done
 
 "$PYTHON" benchmarks/render_benchmarks.py --dir "$tmp" --out "$out" \
-  --load_before "$load_before" --commit "$(git rev-parse --short HEAD)" \
+  --busy_before "$busy_before" --threads "$threads" --commit "$(git rev-parse --short HEAD)" \
   --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)" \
   --cores "$(nproc)" --rounds "$rounds" --round_seconds "$round_seconds"
 echo "Wrote $out in $((SECONDS - start)) s." >&2

@@ -63,28 +63,8 @@ selected() {
   return 1
 }
 
-# Busy and total jiffies of all CPUs so far.
-jiffies() {
-  awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat
-}
-
-# Percent of CPU time busy (all cores) over the next 2 seconds.
-cpu_busy() {
-  local b0 t0 b1 t1
-  read -r b0 t0 <<<"$(jiffies)"
-  sleep 2
-  read -r b1 t1 <<<"$(jiffies)"
-  echo $(((100 * (b1 - b0)) / (t1 > t0 ? t1 - t0 : 1)))
-}
-
-wait_for_idle() {
-  local deadline=$((SECONDS + wait_idle)) busy
-  busy="$(cpu_busy)"
-  while ((busy >= 15 && SECONDS < deadline)); do
-    echo "  CPUs ${busy}% busy; waiting up to ${wait_idle} s for idle..." >&2
-    busy="$(cpu_busy)"
-  done
-}
+# jiffies, cpu_busy and wait_for_idle.
+source benchmarks/cpu_idle.sh
 
 # measure OUT CMD...: runs CMD with stdout to OUT; prints the CPU share (%)
 # other processes used meanwhile: (busy time - CMD's own CPU time) / (cores
@@ -139,7 +119,7 @@ echo "Built in $((SECONDS - start)) s." >&2
 
 # The attainable convolution FLOP/s with the same 2 threads (benchmarks/
 # peak.h), for the "% of conv peak" column.
-wait_for_idle
+wait_for_idle >/dev/null
 "$tmp/train_step_benchmark.sh" --benchmark_filter='^peak/conv' \
   --benchmark_out="$tmp/peak.json" --benchmark_out_format=json >&2
 peak="$("$PYTHON" -c '
@@ -154,7 +134,7 @@ rows=()
 for entry in "${CONFIGS[@]}"; do
   IFS='|' read -r name args seconds warmup <<<"$entry"
   selected "$name" || continue
-  wait_for_idle
+  wait_for_idle >/dev/null
   t0=$SECONDS
   best_ours=0 best_ref=0 best_cl=0 ours_others=- ref_others=- cl_others=- gflops=-
   for ((round = 1; round <= rounds; ++round)); do

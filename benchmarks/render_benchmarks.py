@@ -5,9 +5,12 @@ path accuracies (<name>_ours.json) and the PyTorch reference's results
 timings of the short whole paths (round<r>/ours_<name>_<K>_<quadratic>.json
 and round<r>/ref_<name>_<K>_<quadratic>.json). Prints the Markdown too.
 
-With --round_one REF instead, prints "<name> <K> <quadratic> <0|1>" for
-compare.sh: 1 when round 1 of that whole path took under --round_seconds on
-both sides (the path gets later rounds).
+Two questions compare.sh asks instead (nothing rendered):
+  --list_timed: prints "<name> <K> <quadratic>" per whole path of the tasks'
+    setting that was exported (<name>_ours.json) and timed in ours.json;
+  --round_one REF: prints "<name> <K> <quadratic> <0|1>", 1 when round 1 of
+    that whole path took under --round_seconds on both sides (the path gets
+    later rounds).
 """
 import argparse
 import glob
@@ -74,6 +77,18 @@ def fmt_rounds(times):
     return " / ".join(f"{t:.2f}" for t in times)
 
 
+def print_timed(args):
+    """compare.sh's question: which exported whole paths did ours time?"""
+    bench = parse_benchmarks(os.path.join(args.dir, "ours.json"))
+    for path in sorted(glob.glob(os.path.join(args.dir, "*_ours.json"))):
+        exported = json.load(open(path))
+        for key in exported["paths"]:  # "<linear|quadratic>_<K>"
+            kind, k = key.rsplit("_", 1)
+            q = 1 if kind == "quadratic" else 0
+            if whole_path_key(exported["name"], k, q) in bench:
+                print(exported["name"], k, q)
+
+
 def print_round_one(args):
     """compare.sh's question: does this whole path get more rounds?"""
     ref = json.load(open(args.round_one))
@@ -110,14 +125,21 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--out", help="the Markdown to write (required unless "
                    "--round_one)")
-    p.add_argument("--load_before", default="?")
+    p.add_argument("--busy_before", default="?",
+                   help="CPU busy percent over 2 s before the timings")
+    p.add_argument("--threads", default="2")
     p.add_argument("--commit", default="?")
     p.add_argument("--cpu", default="?")
     p.add_argument("--cores", default="?")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--round_seconds", type=float, default=0.0)
     p.add_argument("--round_one", help="see the module's docstring")
+    p.add_argument("--list_timed", action="store_true",
+                   help="see the module's docstring")
     args = p.parse_args()
+    if args.list_timed:
+        print_timed(args)
+        return
     if args.round_one:
         print_round_one(args)
         return
@@ -133,9 +155,9 @@ def main():
         "# Path-evaluation benchmark: mmc-lens vs a PyTorch loop",
         "",
         f"Written by `benchmarks/compare.sh` (commit {args.commit}) on {args.cpu}, "
-        f"{args.cores} cores, 2 intra-op threads on both sides, LibTorch 1.13.1 "
-        f"(C++ and Debian's python3-torch). Load average before the run: "
-        f"{args.load_before}. (Google Benchmark's 'Library was built as DEBUG' "
+        f"{args.cores} cores, {args.threads} intra-op threads on both sides, "
+        "LibTorch 1.13.1 (C++ and Debian's python3-torch). CPUs busy over the "
+        f"2 s before the timings: {args.busy_before}%. (Google Benchmark's 'Library was built as DEBUG' "
         "warning is about Debian's libbenchmark, not our -c opt code.) Both sides evaluate the same exported tensors. "
         "VGG-13 x1/8: trained weights (the checked-in smoke models: theta_C "
         "c=0.8, theta_NC and the quadratic w/ cue midpoint) on real "
@@ -145,12 +167,14 @@ def main():
         "ResNet-18 on this CPU machine; throughput does not depend on the "
         "weights). Warm-up: each side runs every timed path once before "
         "timing it (ours in the export pass or, run alone, in the benchmark; "
-        "PyTorch with --warmup 1). "
-        f"Rounds: {args.rounds} per side for every whole path whose first "
-        f"round took under {args.round_seconds:g} s on both sides, ours and "
-        "PyTorch alternating (and which goes first), each in a new process; "
-        "the table gives each side's best round (the least disturbed run) "
-        "and every round, the ratio is of the bests. "
+        "PyTorch with --warmup 1). " + (
+            f"Rounds: {args.rounds} per side for every whole path whose first "
+            f"round took under {args.round_seconds:g} s on both sides, ours "
+            "and PyTorch alternating (and which goes first), each in a new "
+            "process; the table gives each side's best round (the least "
+            "disturbed run) and every round, and the ratio, GFLOP/s and % of "
+            "peak are the best round's (the peak is measured once, in round "
+            "1). " if args.rounds > 1 else "One timed run per side. ") +
         "PyTorch's BN statistics: momentum 1.0 in train mode, each batch's "
         "statistics read from running_mean/var and combined exactly (no "
         "extra pass; benchmarks/reference/path_eval_reference.py).",
@@ -182,7 +206,10 @@ def main():
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary = []
-    for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*.json"))):
+    refs = sorted(glob.glob(os.path.join(args.dir, "ref_*.json")))
+    if not refs:
+        raise SystemExit(f"{args.dir}: no reference results (ref_*.json)")
+    for ref_path in refs:
         ref = json.load(open(ref_path))
         name, k, quadratic = ref["name"], ref["points"], ref["quadratic"]
         q = 1 if quadratic else 0

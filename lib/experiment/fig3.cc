@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/paths/kinds/registry.h"
@@ -98,6 +99,12 @@ absl::Status EvaluateLinearAndPermutedInto(
     const ExperimentContext& ctx, const ParamMap& a, const ParamMap& b,
     const std::vector<torch::Tensor>& batches, double bn_c, PathResult* linear,
     PathResult* permuted) {
+  if (linear->points_size() != 0 || permuted->points_size() != 0 ||
+      linear->barriers_size() != 0 || permuted->barriers_size() != 0) {
+    return absl::InvalidArgumentError(
+        "EvaluateLinearAndPermutedInto: the results must start without "
+        "points or barriers");
+  }
   auto match = [&] { return MatchActivations(*ctx.model, a, b, batches); };
   absl::StatusOr<Permutation> perm = absl::UnknownError("not matched");
   if (ctx.device.is_cpu() && at::get_num_threads() == 1) {
@@ -129,11 +136,14 @@ absl::Status EvaluateLinearAndPermutedInto(
   if (!perm.ok()) return perm.status();
   if (*perm == IdentityPermutation(*ctx.model)) {
     // ApplyPermutation by the identity copies b bit for bit (index_select in
-    // the same order), so every point of the permuted path is the network
-    // of the linear path's point at the same t, evaluated by the same code
-    // on one thread: the same numbers. Copying them saves evaluating the path
-    // again; it is the common case for Fig. 4's small-LR fine-tunings and
-    // Table 2's fine-tuned pairs, which keep theta_C's channel order.
+    // the same order, the rest cloned), so every point of the permuted path
+    // is the network of the linear path's point at the same t, and its
+    // evaluation is the one just done: on a CPU a second run repeats it bit
+    // for bit (deterministic kernels, the same threads per point); on a GPU
+    // it could differ by kernel nondeterminism only. Copying saves
+    // evaluating the path again; it is the common case for Fig. 4's
+    // small-LR fine-tunings and Table 2's fine-tuned pairs, which keep
+    // theta_C's channel order.
     *permuted->mutable_points() = linear->points();
     *permuted->mutable_barriers() = linear->barriers();
     permuted->set_note(kIdentityPermutationNote);

@@ -106,8 +106,9 @@ void EvaluatePathInto(const ExperimentContext& context, const struct Path& path,
 // idle (issue 15). Each computation is single-threaded either way, so the
 // numbers are the same. When the matching finds the identity permutation
 // the permuted path is the linear path itself: its points and barriers are
-// copied from `linear` (the same numbers an evaluation would give) and its
-// note says so (kIdentityPermutationNote).
+// copied from `linear` (on a CPU, the numbers a second evaluation gives bit
+// for bit) and its note says so (kIdentityPermutationNote). Both results
+// must start without points or barriers (InvalidArgument otherwise).
 inline constexpr char kIdentityPermutationNote[] =
     "matched permutation is the identity: the linear path's points";
 absl::Status EvaluateLinearAndPermutedInto(

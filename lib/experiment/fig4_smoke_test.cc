@@ -132,6 +132,16 @@ TEST(Fig4SmokeTest, IdentityMatchGivesTheEvaluatedNumbers) {
               want_permuted.barriers(i).SerializeAsString())
         << "barrier " << i;
   }
+  // Results that already hold points are refused, not appended to.
+  PathResult fresh;
+  EXPECT_EQ(
+      EvaluateLinearAndPermutedInto(ctx, a, b, batches, c, &linear, &fresh)
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      EvaluateLinearAndPermutedInto(ctx, a, b, batches, c, &fresh, &permuted)
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
