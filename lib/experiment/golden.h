@@ -23,13 +23,16 @@ struct GoldenTolerances {
   // (for values whose rounding error scales with them, e.g. losses of 50
   // nats next to losses of 0.05).
   std::map<std::string, double> relative_by_field;
-  // Fields not compared (timings, cache provenance).
+  // Fields not compared (timings, cache provenance, and a path's "note":
+  // how its points were obtained, e.g. copied from the linear path when the
+  // permutation matching returned the identity; the points themselves are
+  // compared, and fig4_smoke_test checks when the copy happens).
   // Verdicts' "passed" and "measured" are derived from compared numbers and
   // may flip within tolerance near a threshold; the smoke checks compare
   // "passed" (smoke_golden.h).
-  std::set<std::string> ignored = {"info",         "seconds",   "train_seconds",
-                                   "from_cache",   "cache_key", "midpoint_key",
-                                   "wall_seconds", "passed",    "measured"};
+  std::set<std::string> ignored = {
+      "info",         "seconds", "train_seconds", "from_cache", "cache_key",
+      "midpoint_key", "note",    "wall_seconds",  "passed",     "measured"};
 };
 
 // Every difference beyond tolerance, as "path.to.field: got X, golden Y".
