@@ -33,10 +33,10 @@
 #                      gives the busy share measured last.
 #   --benchmark_filter only the whole paths it selects are compared.
 # PATH_EVAL_THREADS (default 2) sets the intra-op threads of both sides.
-# Both sides use the same intra-op threads. This is a 2-core machine: anything else
-# running (a compile, a training) slows either side several times over, so
-# run it on an idle machine; the report states the load before the run. The
-# machine's speed also drifts by up to 25% within minutes (issue 15), which
+# This is a 2-core machine: anything else running (a compile, a training)
+# slows either side several times over, so run it on an idle machine; the
+# report states how busy the CPUs were before the timings. The machine's
+# speed also drifts by up to 25% within minutes (issue 15), which
 # one timed run per side cannot tell from a difference of code: hence the
 # alternating rounds.
 set -euo pipefail
@@ -96,6 +96,22 @@ echo "Running ours (export, then every benchmark)..." >&2
   --benchmark_filter="$filter" \
   --benchmark_out="$tmp/ours.json" --benchmark_out_format=json >&2
 
+# run_reference NAME K Q OUT: the PyTorch reference on one whole path.
+run_reference() {
+  "$PYTHON" benchmarks/reference/path_eval_reference.py \
+    --export "$tmp/$1.pt" --points "$2" --threads "$threads" \
+    $([[ $3 == 1 ]] && echo --quadratic) >"$4"
+}
+
+# run_ours NAME K Q OUT: our whole path alone, in a new process.
+run_ours() {
+  "$tmp/path_eval_benchmark.sh" \
+    --benchmark_filter="^$1/whole_path/K:$2/per_pass:1/workers:0/quadratic:$3/" \
+    --benchmark_out="$4" --benchmark_out_format=json >&2
+}
+
+kind_of() { [[ $1 == 1 ]] && echo quadratic || echo linear; }
+
 # The reference on every whole path of the tasks' setting that ours timed
 # (all that Export wrote, unless --benchmark_filter left some out).
 timed="$("$PYTHON" benchmarks/render_benchmarks.py --list_timed --dir "$tmp")"
@@ -104,43 +120,30 @@ if [[ -z $timed ]]; then
   exit 1
 fi
 while read -r name k q; do
-  kind=$([[ $q == 1 ]] && echo quadratic || echo linear)
-  echo "Running the PyTorch reference: $name $kind K=$k..." >&2
-  "$PYTHON" benchmarks/reference/path_eval_reference.py \
-    --export "$tmp/$name.pt" --points "$k" --threads "$threads" \
-    $([[ $q == 1 ]] && echo --quadratic) >"$tmp/ref_${name}_${k}_${q}.json"
+  echo "Running the PyTorch reference: $name $(kind_of "$q") K=$k..." >&2
+  run_reference "$name" "$k" "$q" "$tmp/ref_${name}_${k}_${q}.json"
 done <<<"$timed"
 
 # Rounds 2..N of the short paths; round r's files go to $tmp/round<r>/.
+short="$("$PYTHON" benchmarks/render_benchmarks.py --short_paths --dir "$tmp" \
+  --round_seconds "$round_seconds")"
 for ((r = 2; r <= rounds; ++r)); do
+  [[ -n $short ]] || break
   mkdir -p "$tmp/round$r"
-  for ref in "$tmp"/ref_*.json; do
-    read -r name k q short < <("$PYTHON" benchmarks/render_benchmarks.py \
-      --round_one "$ref" --dir "$tmp" --round_seconds "$round_seconds")
-    [[ $short == 1 ]] || continue
-    kind=$([[ $q == 1 ]] && echo quadratic || echo linear)
-    run_ours() {
-      echo "Round $r of $rounds, ours: $name $kind K=$k..." >&2
-      "$tmp/path_eval_benchmark.sh" \
-        --benchmark_filter="^${name}/whole_path/K:${k}/per_pass:1/workers:0/quadratic:${q}/" \
-        --benchmark_out="$tmp/round$r/ours_${name}_${k}_${q}.json" \
-        --benchmark_out_format=json >&2
-    }
-    run_reference() {
-      echo "Round $r of $rounds, PyTorch: $name $kind K=$k..." >&2
-      "$PYTHON" benchmarks/reference/path_eval_reference.py \
-        --export "$tmp/$name.pt" --points "$k" --threads "$threads" \
-        $([[ $q == 1 ]] && echo --quadratic) \
-        >"$tmp/round$r/$(basename "$ref")"
-    }
+  while read -r name k q; do
+    what="$name $(kind_of "$q") K=$k"
+    ours_out="$tmp/round$r/ours_${name}_${k}_${q}.json"
+    ref_out="$tmp/round$r/ref_${name}_${k}_${q}.json"
     if ((r % 2 == 0)); then
-      run_reference
-      run_ours
+      echo "Round $r of $rounds, PyTorch then ours: $what..." >&2
+      run_reference "$name" "$k" "$q" "$ref_out"
+      run_ours "$name" "$k" "$q" "$ours_out"
     else
-      run_ours
-      run_reference
+      echo "Round $r of $rounds, ours then PyTorch: $what..." >&2
+      run_ours "$name" "$k" "$q" "$ours_out"
+      run_reference "$name" "$k" "$q" "$ref_out"
     fi
-  done
+  done <<<"$short"
 done
 
 "$PYTHON" benchmarks/render_benchmarks.py --dir "$tmp" --out "$out" \

@@ -426,18 +426,18 @@ void Export(const std::string& dir) {
         "\"channels\": %d, \"batch_size\": %d, \"paths\": {",
         config.name, config.arch == ModelSpec::VGG13 ? "vgg13" : "resnet18",
         config.width, config.channels, config.batch_size);
-    std::vector<std::pair<int, bool>> runs;
+    std::vector<std::array<int, 4>> runs;
     for (const std::array<int, 4>& run : config.whole_paths) {
-      if (IsDefault(run)) runs.push_back({run[0], run[3] == 1});
+      if (IsDefault(run)) runs.push_back(run);
     }
     for (size_t r = 0; r < runs.size(); ++r) {
-      const auto [k, quadratic] = runs[r];
+      const int k = runs[r][0];
+      const bool quadratic = runs[r][3] == 1;
       const Path path =
           quadratic ? QuadraticPath(f.a, f.mid, f.b) : LinearPath(f.a, f.b);
       const auto points =
           EvaluatePath(*f.model, path, PathGrid(k), f.sets, f.bn_data, f.eval);
-      WarmedWholePaths().insert(
-          WholePathKey(config.name, {k, 1, 0, quadratic ? 1 : 0}));
+      WarmedWholePaths().insert(WholePathKey(config.name, runs[r]));
       absl::StrAppend(&json, r ? ", " : "", "\"",
                       quadratic ? "quadratic_" : "linear_", k, "\": [");
       for (size_t i = 0; i < points.size(); ++i) {

@@ -8,9 +8,9 @@ and round<r>/ref_<name>_<K>_<quadratic>.json). Prints the Markdown too.
 Two questions compare.sh asks instead (nothing rendered):
   --list_timed: prints "<name> <K> <quadratic>" per whole path of the tasks'
     setting that was exported (<name>_ours.json) and timed in ours.json;
-  --round_one REF: prints "<name> <K> <quadratic> <0|1>", 1 when round 1 of
-    that whole path took under --round_seconds on both sides (the path gets
-    later rounds).
+  --short_paths: prints "<name> <K> <quadratic>" per compared whole path
+    (ref_*.json) whose round 1 took under --round_seconds on both sides (the
+    paths that get later rounds).
 """
 import argparse
 import glob
@@ -89,17 +89,17 @@ def print_timed(args):
                 print(exported["name"], k, q)
 
 
-def print_round_one(args):
-    """compare.sh's question: does this whole path get more rounds?"""
-    ref = json.load(open(args.round_one))
-    q = 1 if ref["quadratic"] else 0
+def print_short(args):
+    """compare.sh's question: which whole paths get more rounds?"""
     bench = parse_benchmarks(os.path.join(args.dir, "ours.json"))
-    b = bench.get(whole_path_key(ref["name"], ref["points"], q))
-    if b is None:
-        raise SystemExit(f"no timing of ours for "
-                         f"{whole_path_key(ref['name'], ref['points'], q)}")
-    short = max(seconds(b), ref["seconds"]) < args.round_seconds
-    print(ref["name"], ref["points"], q, int(short))
+    for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*.json"))):
+        ref = json.load(open(ref_path))
+        key = whole_path_key(ref["name"], ref["points"],
+                             1 if ref["quadratic"] else 0)
+        if key not in bench:
+            raise SystemExit(f"no timing of ours for {key}")
+        if max(seconds(bench[key]), ref["seconds"]) < args.round_seconds:
+            print(ref["name"], ref["points"], 1 if ref["quadratic"] else 0)
 
 
 def max_diffs(ours_points, ref_points, what):
@@ -124,7 +124,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--dir", required=True)
     p.add_argument("--out", help="the Markdown to write (required unless "
-                   "--round_one)")
+                   "--list_timed or --short_paths)")
     p.add_argument("--busy_before", default="?",
                    help="CPU busy percent over 2 s before the timings")
     p.add_argument("--threads", default="2")
@@ -133,15 +133,16 @@ def main():
     p.add_argument("--cores", default="?")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--round_seconds", type=float, default=0.0)
-    p.add_argument("--round_one", help="see the module's docstring")
+    p.add_argument("--short_paths", action="store_true",
+                   help="see the module's docstring")
     p.add_argument("--list_timed", action="store_true",
                    help="see the module's docstring")
     args = p.parse_args()
     if args.list_timed:
         print_timed(args)
         return
-    if args.round_one:
-        print_round_one(args)
+    if args.short_paths:
+        print_short(args)
         return
     if not args.out:
         p.error("--out is required")
