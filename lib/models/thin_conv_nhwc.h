@@ -25,6 +25,25 @@
 // against layer 1's 2.2%, and the step was no faster (medians 15.2-16.9
 // against 13.0-16.9 ms, alternating); so input channels x output channels
 // must not exceed 64.
+//
+// Measured and not kept (issue 15): the weight gradient by our own kernel.
+// At one intra-op thread oneDNN's jit:avx512_core backward-weights kernel
+// sums each weight's gradient as one chain of fused multiply-adds over
+// (image, output row, output column) from +0, and its backward-data kernel
+// each input gradient as one chain over the valid (kh, kw, output channel)
+// from +0 (both found bit for bit against ATen in Python, 1 -> 8 and
+// 8 -> 8 stride 2, 16-128 images). A kernel summing the first chain (8
+// output channels per vector, 9 taps side by side, checked against ATen on
+// each shape's first backward) equalled ATen bit for bit on every case of
+// thin_conv_nhwc_test and left the quick paper's 8,888 compared numbers
+// unchanged, but hardly paid: per backward at one thread, layer 0 (weight
+// gradient only) 0.31-0.33 ms in ATen against 0.17-0.24 ms; layer 1 (input
+// and weight gradients in one ATen call, 0.96-1.03 ms) became 1.20-1.24 ms
+// split into ATen's input gradient and ours (72 fused multiply-adds of 8
+// lanes per output pixel, the AVX2 bound, is what oneDNN already takes).
+// The training step, alternating binaries (10 pairs): 12.7 ms median before
+// against 12.95 ms with both layers. Layer 0 alone would save ~0.1 ms of a
+// 12.9 ms step (under 1%), below what this VM's runs can resolve.
 #ifndef LIB_MODELS_THIN_CONV_NHWC_H_
 #define LIB_MODELS_THIN_CONV_NHWC_H_
 
