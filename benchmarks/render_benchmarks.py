@@ -39,15 +39,22 @@ def fmt_s(b):
     return f"{seconds(b):.2f}" if b else "-"
 
 
-def whole_path_key(name, k, q):
-    """Our benchmark's name of a whole path in the tasks' setting."""
-    return f"{name}/whole_path/K:{k}/per_pass:1/workers:0/quadratic:{q}"
+def whole_path_key(name, k, q, per_pass=1, workers=0):
+    """Our benchmark's name of a whole path; the defaults are the tasks'
+    setting (one point per pass, a point per thread)."""
+    return (f"{name}/whole_path/K:{k}/per_pass:{per_pass}/workers:{workers}"
+            f"/quadratic:{q}")
+
+
+def ref_path(ref):
+    """(name, K, q) of a reference result, q = 1 for the quadratic path."""
+    return ref["name"], ref["points"], 1 if ref["quadratic"] else 0
 
 
 def round_times(directory, ref, ours_round_one):
     """Every round's seconds of one whole path: (ours, PyTorch's), round 1
     first. A round with one side missing is an error (compare.sh runs both)."""
-    name, k, q = ref["name"], ref["points"], 1 if ref["quadratic"] else 0
+    name, k, q = ref_path(ref)
     ours, theirs = [seconds(ours_round_one)], [ref["seconds"]]
     r = 2
     while os.path.isdir(os.path.join(directory, f"round{r}")):
@@ -92,14 +99,13 @@ def print_timed(args):
 def print_short(args):
     """compare.sh's question: which whole paths get more rounds?"""
     bench = parse_benchmarks(os.path.join(args.dir, "ours.json"))
-    for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*.json"))):
-        ref = json.load(open(ref_path))
-        key = whole_path_key(ref["name"], ref["points"],
-                             1 if ref["quadratic"] else 0)
+    for ref_file in sorted(glob.glob(os.path.join(args.dir, "ref_*.json"))):
+        ref = json.load(open(ref_file))
+        key = whole_path_key(*ref_path(ref))
         if key not in bench:
             raise SystemExit(f"no timing of ours for {key}")
         if max(seconds(bench[key]), ref["seconds"]) < args.round_seconds:
-            print(ref["name"], ref["points"], 1 if ref["quadratic"] else 0)
+            print(*ref_path(ref))
 
 
 def max_diffs(ours_points, ref_points, what):
@@ -210,15 +216,15 @@ def main():
     refs = sorted(glob.glob(os.path.join(args.dir, "ref_*.json")))
     if not refs:
         raise SystemExit(f"{args.dir}: no reference results (ref_*.json)")
-    for ref_path in refs:
-        ref = json.load(open(ref_path))
-        name, k, quadratic = ref["name"], ref["points"], ref["quadratic"]
-        q = 1 if quadratic else 0
+    for ref_file in refs:
+        ref = json.load(open(ref_file))
+        name, k, q = ref_path(ref)
+        quadratic = ref["quadratic"]
         auto = bench.get(whole_path_key(name, k, q))
         if auto is None:
             raise SystemExit(f"no timing of ours for {whole_path_key(name, k, q)}")
-        single = bench.get(f"{name}/whole_path/K:{k}/per_pass:1/workers:1/quadratic:{q}")
-        stacked = bench.get(f"{name}/whole_path/K:{k}/per_pass:{k}/workers:1/quadratic:{q}")
+        single = bench.get(whole_path_key(name, k, q, workers=1))
+        stacked = bench.get(whole_path_key(name, k, q, per_pass=k, workers=1))
         ours_points = json.load(open(os.path.join(args.dir, f"{name}_ours.json")))["paths"]
         ours_path = ours_points.get(f"{'quadratic' if quadratic else 'linear'}_{k}")
         if not ours_path:
@@ -268,8 +274,8 @@ def main():
                      f"{'%.0f' % ips if ips else ''} | {'%.1f' % g if g else ''} |")
     lines += ["", "PyTorch reference, seconds per point (K=11, linear):", "",
               "| network | build + load | BN reset | evaluate 4 sets |", "|---|---|---|---|"]
-    for ref_path in sorted(glob.glob(os.path.join(args.dir, "ref_*_11_0.json"))):
-        ref = json.load(open(ref_path))
+    for ref_file in sorted(glob.glob(os.path.join(args.dir, "ref_*_11_0.json"))):
+        ref = json.load(open(ref_file))
         n = ref["points"]
         lines.append(f"| {ref['name']} | {ref['build_seconds'] / n:.3f} | "
                      f"{ref['reset_seconds'] / n:.3f} | {ref['eval_seconds'] / n:.3f} |")
